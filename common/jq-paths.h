@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where things are: the config file, paths relative to it, and the socket.
+ * The client needs the socket path from the INI but must not depend on
+ * config/ (which validates the whole file with inih): it reads the one
+ * key it needs with jq_ini_read_socket().
+ */
+#ifndef JQ_PATHS_H
+#define JQ_PATHS_H
+
+#define JQ_DEFAULT_CONFIG "/etc/jobq/jobq.ini"
+#define JQ_DEFAULT_SOCKET "/run/jobq/jobq.sock"
+#define JQ_DEFAULT_DATABASE "/var/lib/jobq/jobq.db"
+#define JQ_DEFAULT_STATE_DIR "/var/lib/jobq"
+/* sizeof(sockaddr_un.sun_path) - 1 */
+#define JQ_SOCKET_PATH_MAX 107
+
+/* The config path to use: explicit (if not NULL), else $JOBQ_CONFIG, else JQ_DEFAULT_CONFIG. */
+const char *jq_config_path(const char *explicit_path);
+
+/*
+ * Resolves p against the directory of the file config_path when p is
+ * relative; returns a new string (NULL on allocation failure). "~" is not
+ * expanded.
+ */
+char *jq_path_resolve(const char *config_path, const char *p);
+
+/*
+ * Reads `socket = ...` from the [daemon] section of the INI file at
+ * config_path and resolves it like jq_path_resolve(). If the file has no
+ * such key, returns JQ_DEFAULT_SOCKET. -errno if the file cannot be read.
+ */
+int jq_ini_read_socket(const char *config_path, char **ret_socket);
+
+#endif

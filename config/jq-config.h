@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The config module: the INI file (inih) into a typed, validated struct.
+ * Every error names the file, the line and the key.
+ */
+#ifndef JQ_CONFIG_H
+#define JQ_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest line the loader accepts (Debian's inih cuts at 200 bytes). */
+#define JQ_CONFIG_MAX_LINE   199
+#define JQ_CONFIG_MAX_TENANTS 4096
+
+enum jq_cgroup_mode {
+	JQ_CGROUP_AUTO = 0,
+	JQ_CGROUP_V2,
+	JQ_CGROUP_V1,
+	JQ_CGROUP_NONE,
+};
+
+enum jq_config_sync {
+	JQ_CONFIG_SYNC_FULL = 0,
+	JQ_CONFIG_SYNC_NORMAL,
+};
+
+enum jq_network {
+	JQ_NETWORK_NONE = 0,
+	JQ_NETWORK_HOST,
+};
+
+/* -1 in an int64_t field means "not set". */
+struct jq_tenant_config {
+	char *name;
+	int64_t weight;		/* 1..10000, default 100 */
+	int64_t cpu_max_milli;	/* -1 = no cap */
+	int64_t memory_max;	/* bytes, -1 = no cap */
+	int64_t pids_max;	/* -1 = no cap */
+	int64_t max_running;	/* -1 = only the global limit */
+	int64_t max_queued;	/* default 10000 */
+	char **users;		/* NULL-terminated, never NULL */
+	char **groups;
+	char **admins;
+	char *run_as;		/* NULL = the submitter */
+	enum jq_network network;
+	int64_t default_memory; /* bytes, -1 = none */
+	int64_t default_timeout_usec;
+	int64_t max_timeout_usec;
+	int line;		/* line of the [tenant.NAME] header */
+};
+
+struct jq_config {
+	char *path;	 /* the file it was loaded from */
+	char *socket;	 /* absolute */
+	char *database;	 /* absolute */
+	char *state_dir; /* absolute */
+	enum jq_cgroup_mode cgroup;
+	char *cgroup_name;
+	int64_t max_running;	 /* default 8 */
+	int64_t kill_grace_usec; /* default 10s */
+	int64_t max_log_bytes;	 /* default 64M */
+	int64_t retention_usec;	 /* default 90d */
+	enum jq_config_sync synchronous;
+	struct jq_tenant_config *tenants;
+	size_t n_tenants;
+};
+
+/*
+ * Loads and validates path. Relative paths in the file (socket, database,
+ * state_dir) are resolved against the directory of the file. On failure
+ * returns -errno and sets *ret_err to "<file>:<line>: <key>: <what>"
+ * (caller frees); on success *ret_err is untouched.
+ */
+int jq_config_load(const char *path, struct jq_config **ret, char **ret_err);
+
+/* Frees a config. NULL-safe. */
+void jq_config_free(struct jq_config *c);
+
+/* The tenant named name, or NULL. */
+const struct jq_tenant_config *jq_config_tenant(const struct jq_config *c, const char *name);
+
+
+#endif
