@@ -39,7 +39,9 @@ bool jq_job_state_is_final(enum jq_job_state s);
  *   queued   -> held, starting, cancelled
  *   held     -> queued, cancelled
  *   starting -> running, failed_to_start, cancelled, lost
- *   running  -> succeeded, failed, timeout, oom, cancelled, lost
+ *   running  -> succeeded, failed, timeout, oom, cancelled, lost,
+ *               failed_to_start (jobq-exec runs before the job's own code:
+ *               a sandbox step can still fail after the helper started)
  * Nothing leaves an end state.
  */
 bool jq_job_transition_valid(enum jq_job_state from, enum jq_job_state to);
@@ -85,9 +87,9 @@ struct jq_job {
 	int64_t gid;
 	int64_t *gids; /* supplementary groups of the submitter */
 	size_t n_gids;
-	char *name;   /* may be NULL */
-	char **argv;  /* NULL-terminated, at least one element */
-	char **env;   /* NULL-terminated "K=V" */
+	char *name;  /* may be NULL */
+	char **argv; /* NULL-terminated, at least one element */
+	char **env;  /* NULL-terminated "K=V" */
 	char *cwd;
 	int64_t priority;
 	int64_t *after; /* job ids this job runs after */

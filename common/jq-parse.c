@@ -163,7 +163,7 @@ int jq_parse_cpus(const char *s, uint64_t *ret_millicpus)
 int jq_parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)
 {
 	bool neg = false;
-	uint64_t v = 0;
+	uint64_t v = 0, limit;
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -173,15 +173,17 @@ int jq_parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)
 	}
 	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
+	/* The magnitude of INT64_MIN is one more than INT64_MAX. */
+	limit = (uint64_t)INT64_MAX + (neg ? 1 : 0);
 	for (; *s; s++) {
+		uint64_t d;
 		if (!isdigit((unsigned char)*s))
 			return -EINVAL;
-		if (v > ((uint64_t)INT64_MAX + 1 - 9) / 10)
+		d = (uint64_t)(*s - '0');
+		if (v > (limit - d) / 10)
 			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 	}
-	if (!neg && v > (uint64_t)INT64_MAX)
-		return -ERANGE;
 	int64_t x = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
 	if (x < min || x > max)
 		return -ERANGE;
@@ -219,7 +221,9 @@ const char *jq_format_duration(uint64_t usec, char *buf, size_t n)
 	else if (usec < 1000000ULL)
 		snprintf(buf, n, "%" PRIu64 "ms", usec / (uint64_t)1000);
 	else if (s < 60)
-		snprintf(buf, n, "%.2fs", (double)usec / 1e6);
+		/* Truncated like the units below: rounding would print "60.00s". */
+		snprintf(buf, n, "%" PRIu64 ".%02" PRIu64 "s", s,
+			 (uint64_t)((usec % 1000000ULL) / 10000ULL));
 	else if (s < 3600)
 		snprintf(buf, n, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
 	else if (s < 86400)

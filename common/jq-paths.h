@@ -8,9 +8,9 @@
 #ifndef JQ_PATHS_H
 #define JQ_PATHS_H
 
-#define JQ_DEFAULT_CONFIG "/etc/jobq/jobq.ini"
-#define JQ_DEFAULT_SOCKET "/run/jobq/jobq.sock"
-#define JQ_DEFAULT_DATABASE "/var/lib/jobq/jobq.db"
+#define JQ_DEFAULT_CONFIG    "/etc/jobq/jobq.ini"
+#define JQ_DEFAULT_SOCKET    "/run/jobq/jobq.sock"
+#define JQ_DEFAULT_DATABASE  "/var/lib/jobq/jobq.db"
 #define JQ_DEFAULT_STATE_DIR "/var/lib/jobq"
 /* sizeof(sockaddr_un.sun_path) - 1 */
 #define JQ_SOCKET_PATH_MAX 107

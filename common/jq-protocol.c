@@ -324,7 +324,8 @@ static int read_exact(int fd, void *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			/* A Linux AF_UNIX peer that closed with our data unread resets. */
+			return errno == ECONNRESET ? -EPIPE : -errno;
 		}
 		if (n == 0)
 			return -EPIPE;

@@ -34,17 +34,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JQ_PROTO_VERSION	  1
-#define JQ_PROTO_HEADER_SIZE	  8
+#define JQ_PROTO_VERSION     1
+#define JQ_PROTO_HEADER_SIZE 8
 /* argv + env of one submission, summed as the bytes of their strings. */
-#define JQ_PROTO_MAX_ARGV_ENV	  (1024 * 1024)
-#define JQ_PROTO_MAX_PAYLOAD	  (JQ_PROTO_MAX_ARGV_ENV + 256 * 1024)
+#define JQ_PROTO_MAX_ARGV_ENV (1024 * 1024)
+#define JQ_PROTO_MAX_PAYLOAD  (JQ_PROTO_MAX_ARGV_ENV + 256 * 1024)
 /* Bounds of single fields a user controls. */
-#define JQ_PROTO_MAX_NAME	  256
-#define JQ_PROTO_MAX_PATH	  4096
-#define JQ_PROTO_MAX_REASON	  1024
-#define JQ_PROTO_MAX_AFTER	  1024
-#define JQ_PROTO_MAX_LOG_CHUNK	  (64 * 1024)
+#define JQ_PROTO_MAX_NAME      256
+#define JQ_PROTO_MAX_PATH      4096
+#define JQ_PROTO_MAX_REASON    1024
+#define JQ_PROTO_MAX_AFTER     1024
+#define JQ_PROTO_MAX_LOG_CHUNK (64 * 1024)
 
 enum jq_msg_type {
 	/* requests, client -> daemon */
@@ -68,52 +68,52 @@ enum jq_msg_type {
 
 enum jq_tag {
 	/* job record (JQ_REP_JOB) and requests */
-	JQ_T_ID = 1,		/* i64 */
-	JQ_T_TENANT = 2,	/* str */
-	JQ_T_USER = 3,		/* str, the submitter's user name */
-	JQ_T_NAME = 4,		/* str */
-	JQ_T_STATE = 5,		/* str, jq_job_state_to_string() */
-	JQ_T_REASON = 6,	/* str */
-	JQ_T_EXIT_CODE = 7,	/* i64 */
-	JQ_T_SIGNAL = 8,	/* i64 */
-	JQ_T_SUBMITTED_AT = 9,	/* i64 usec since the epoch */
-	JQ_T_STARTED_AT = 10,	/* i64 */
-	JQ_T_FINISHED_AT = 11,	/* i64 */
-	JQ_T_LIMIT_CPUS = 12,	/* i64 millicpus, effective */
-	JQ_T_LIMIT_MEMORY = 13, /* i64 bytes, effective */
-	JQ_T_LIMIT_PIDS = 14,	/* i64, effective */
+	JQ_T_ID = 1,		 /* i64 */
+	JQ_T_TENANT = 2,	 /* str */
+	JQ_T_USER = 3,		 /* str, the submitter's user name */
+	JQ_T_NAME = 4,		 /* str */
+	JQ_T_STATE = 5,		 /* str, jq_job_state_to_string() */
+	JQ_T_REASON = 6,	 /* str */
+	JQ_T_EXIT_CODE = 7,	 /* i64 */
+	JQ_T_SIGNAL = 8,	 /* i64 */
+	JQ_T_SUBMITTED_AT = 9,	 /* i64 usec since the epoch */
+	JQ_T_STARTED_AT = 10,	 /* i64 */
+	JQ_T_FINISHED_AT = 11,	 /* i64 */
+	JQ_T_LIMIT_CPUS = 12,	 /* i64 millicpus, effective */
+	JQ_T_LIMIT_MEMORY = 13,	 /* i64 bytes, effective */
+	JQ_T_LIMIT_PIDS = 14,	 /* i64, effective */
 	JQ_T_LIMIT_TIMEOUT = 15, /* i64 usec, effective */
-	JQ_T_CPU_USER = 16,	/* i64 usec; accounting fields only once finished */
+	JQ_T_CPU_USER = 16,	 /* i64 usec; accounting fields only once finished */
 	JQ_T_CPU_SYSTEM = 17,
 	JQ_T_MEMORY_PEAK = 18,
 	JQ_T_IO_READ = 19,
 	JQ_T_IO_WRITE = 20,
 	JQ_T_WALL = 21,
 	JQ_T_QUEUE_WAIT = 22,
-	JQ_T_ARGV = 23,		/* str, repeated */
-	JQ_T_ENV = 24,		/* str "K=V", repeated */
-	JQ_T_CWD = 25,		/* str, absolute */
-	JQ_T_PRIORITY = 26,	/* i64, -1000..1000 */
-	JQ_T_AFTER = 27,	/* i64 job id, repeated */
-	JQ_T_HOLD = 28,		/* i64 0/1 */
-	JQ_T_REQ_CPUS = 29,	/* i64 millicpus, requested */
-	JQ_T_REQ_MEMORY = 30,	/* i64 bytes, requested */
-	JQ_T_REQ_PIDS = 31,	/* i64, requested */
-	JQ_T_REQ_TIMEOUT = 32,	/* i64 usec, requested */
-	JQ_T_FOLLOW = 33,	/* i64 0/1 */
-	JQ_T_STREAM = 34,	/* i64 1 = stdout, 2 = stderr */
-	JQ_T_DATA = 35,		/* bytes (not necessarily UTF-8) */
-	JQ_T_ERRNO = 36,	/* i64, positive errno value */
-	JQ_T_MESSAGE = 37,	/* str, a human message */
-	JQ_T_UID = 38,		/* i64 */
-	JQ_T_GID = 39,		/* i64 */
-	JQ_T_GIDS = 40,		/* i64, repeated: supplementary groups */
+	JQ_T_ARGV = 23,		 /* str, repeated */
+	JQ_T_ENV = 24,		 /* str "K=V", repeated */
+	JQ_T_CWD = 25,		 /* str, absolute */
+	JQ_T_PRIORITY = 26,	 /* i64, -1000..1000 */
+	JQ_T_AFTER = 27,	 /* i64 job id, repeated */
+	JQ_T_HOLD = 28,		 /* i64 0/1 */
+	JQ_T_REQ_CPUS = 29,	 /* i64 millicpus, requested */
+	JQ_T_REQ_MEMORY = 30,	 /* i64 bytes, requested */
+	JQ_T_REQ_PIDS = 31,	 /* i64, requested */
+	JQ_T_REQ_TIMEOUT = 32,	 /* i64 usec, requested */
+	JQ_T_FOLLOW = 33,	 /* i64 0/1 */
+	JQ_T_STREAM = 34,	 /* i64 1 = stdout, 2 = stderr */
+	JQ_T_DATA = 35,		 /* bytes (not necessarily UTF-8) */
+	JQ_T_ERRNO = 36,	 /* i64, positive errno value */
+	JQ_T_MESSAGE = 37,	 /* str, a human message */
+	JQ_T_UID = 38,		 /* i64 */
+	JQ_T_GID = 39,		 /* i64 */
+	JQ_T_GIDS = 40,		 /* i64, repeated: supplementary groups */
 	JQ_T_MAX_LOG_BYTES = 41, /* i64 */
-	JQ_T_KILL_GRACE = 42,	/* i64 usec */
-	JQ_T_STATUS = 43,	/* i64, enum jq_exec_status */
-	JQ_T_END_CAUSE = 44,	/* i64, enum jq_exec_end_cause */
+	JQ_T_KILL_GRACE = 42,	 /* i64 usec */
+	JQ_T_STATUS = 43,	 /* i64, enum jq_exec_status */
+	JQ_T_END_CAUSE = 44,	 /* i64, enum jq_exec_end_cause */
 	JQ_T_LOG_TRUNCATED = 45, /* i64 0/1 */
-	JQ_T_POSITION = 46,	/* i64, position among its tenant's waiting jobs */
+	JQ_T_POSITION = 46,	 /* i64, position among its tenant's waiting jobs */
 	_JQ_T_MAX,
 };
 

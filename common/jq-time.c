@@ -41,6 +41,14 @@ const char *jq_format_rfc3339(int64_t usec, char *buf, size_t n)
 	return buf;
 }
 
+static int days_in_month(int year, int mon)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return mon == 2 && leap ? 29 : days[mon - 1];
+}
+
 static int parse_digits(const char **s, int n, int *ret)
 {
 	int v = 0;
@@ -105,8 +113,10 @@ int jq_parse_time(const char *s, int64_t now_usec, int64_t *ret_usec)
 	}
 	if (*p)
 		return -EINVAL;
-	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+	/* timegm() would silently move "02-31" into March. */
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > days_in_month(tm.tm_year, tm.tm_mon) || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
 		return -EINVAL;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;

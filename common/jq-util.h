@@ -44,14 +44,14 @@ static inline void jq_strv_freep(char ***v)
 	jq_strv_free(*v);
 }
 
-#define _cleanup_(f)	  __attribute__((cleanup(f)))
-#define _cleanup_free_	  _cleanup_(jq_freep)
-#define _cleanup_close_	  _cleanup_(jq_closep)
-#define _cleanup_fclose_  _cleanup_(jq_fclosep)
-#define _cleanup_strv_	  _cleanup_(jq_strv_freep)
-#define _unused_	  __attribute__((unused))
-#define _printf_(a, b)	  __attribute__((format(printf, a, b)))
-#define _warn_unused_	  __attribute__((warn_unused_result))
+#define _cleanup_(f)	 __attribute__((cleanup(f)))
+#define _cleanup_free_	 _cleanup_(jq_freep)
+#define _cleanup_close_	 _cleanup_(jq_closep)
+#define _cleanup_fclose_ _cleanup_(jq_fclosep)
+#define _cleanup_strv_	 _cleanup_(jq_strv_freep)
+#define _unused_	 __attribute__((unused))
+#define _printf_(a, b)	 __attribute__((format(printf, a, b)))
+#define _warn_unused_	 __attribute__((warn_unused_result))
 
 /* Hands ownership out of a _cleanup_ variable: returns it and clears it. */
 #define TAKE_PTR(p)                                                                                \

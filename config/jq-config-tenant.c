@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The [tenant.NAME] sections: who may submit, what the tenant's jobs may
+ * use, and the defaults its jobs get.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jq-config-internal.h"
+#include "jq-parse.h"
+
+static int parse_run_as(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			const char *value);
+static int parse_network(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			 const char *value);
+
+enum {
+	TK_WEIGHT,
+	TK_CPU_MAX,
+	TK_MEMORY_MAX,
+	TK_PIDS_MAX,
+	TK_MAX_RUNNING,
+	TK_MAX_QUEUED,
+	TK_USERS,
+	TK_GROUPS,
+	TK_ADMINS,
+	TK_RUN_AS,
+	TK_NETWORK,
+	TK_DEFAULT_MEMORY,
+	TK_DEFAULT_TIMEOUT,
+	TK_MAX_TIMEOUT,
+	_TK_MAX,
+};
+_Static_assert(_TK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the tenant keys");
+
+#define F(field) offsetof(struct jq_tenant_config, field)
+
+/*
+ * Sanity ranges, so that a typo (a missing unit, a stray zero) is refused
+ * instead of becoming a limit nobody meant:
+ * - weight 1..10000: the range of cgroup v2 cpu.weight.
+ * - cpu_max 0.01..4096 CPUs: 0.01 is the smallest quota the kernel takes
+ *   (1ms per 100ms period); 4096 CPUs is more than any host we run on.
+ * - memory_max, default_memory 1M..1024T: below 1M nothing starts.
+ * - pids_max 1..4194304: the kernel's PID_MAX_LIMIT on 64-bit.
+ * - max_running 1..4096: the same bound as the global limit.
+ * - max_queued 0..1000000: 0 closes the tenant to new jobs; every queued
+ *   job is a database row and memory in the daemon, so it stays bounded.
+ * - default_timeout, max_timeout 1s..365d.
+ */
+static const struct jq_config_key tenant_keys[_TK_MAX] = {
+    [TK_WEIGHT] = {"weight", jq_config_parse_int, F(weight), 1, 10000, "1..10000", false},
+    [TK_CPU_MAX] = {"cpu_max", jq_config_parse_cpus, F(cpu_max_milli), 10, 4096 * 1000,
+		    "0.01..4096", false},
+    [TK_MEMORY_MAX] = {"memory_max", jq_config_parse_size, F(memory_max), MIB, 1024 * TIB,
+		       "1M..1024T", false},
+    [TK_PIDS_MAX] = {"pids_max", jq_config_parse_int, F(pids_max), 1, 4194304, "1..4194304", false},
+    [TK_MAX_RUNNING] = {"max_running", jq_config_parse_int, F(max_running), 1, 4096, "1..4096",
+			false},
+    [TK_MAX_QUEUED] = {"max_queued", jq_config_parse_int, F(max_queued), 0, 1000000, "0..1000000",
+		       false},
+    /* Lists repeat and accumulate, so that long lists can span lines. */
+    [TK_USERS] = {"users", jq_config_parse_list, F(users), 0, 0, NULL, true},
+    [TK_GROUPS] = {"groups", jq_config_parse_list, F(groups), 0, 0, NULL, true},
+    [TK_ADMINS] = {"admins", jq_config_parse_list, F(admins), 0, 0, NULL, true},
+    [TK_RUN_AS] = {"run_as", parse_run_as, F(run_as), 0, 0, NULL, false},
+    [TK_NETWORK] = {"network", parse_network, F(network), 0, 0, "none|host", false},
+    [TK_DEFAULT_MEMORY] = {"default_memory", jq_config_parse_size, F(default_memory), MIB,
+			   1024 * TIB, "1M..1024T", false},
+    [TK_DEFAULT_TIMEOUT] = {"default_timeout", jq_config_parse_duration, F(default_timeout_usec),
+			    SEC, 365 * DAY, "1s..365d", false},
+    [TK_MAX_TIMEOUT] = {"max_timeout", jq_config_parse_duration, F(max_timeout_usec), SEC,
+			365 * DAY, "1s..365d", false},
+};
+
+static int parse_network(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			 const char *value)
+{
+	static const char *const names[] = {
+	    [JQ_NETWORK_NONE] = "none",
+	    [JQ_NETWORK_HOST] = "host",
+	};
+	int v, r;
+
+	r = jq_config_parse_choice(p, k, value, names, JQ_ARRAY_SIZE(names), &v);
+	if (r < 0)
+		return r;
+	((struct jq_tenant_config *)obj)->network = (enum jq_network)v;
+	return 0;
+}
+
+/* 0 if the account exists (its uid in *ret_uid), -ENOENT if not, other -errno on failure. */
+static int lookup_account(const char *name, uid_t *ret_uid)
+{
+	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t size = hint > 0 ? (size_t)hint : 4096;
+
+	/* getpwnam_r: the daemon may reload its config while libuv's threads run. */
+	for (;;) {
+		_cleanup_free_ char *buf = malloc(size);
+		struct passwd pw, *res = NULL;
+		int r;
+
+		if (!buf)
+			return -ENOMEM;
+		r = getpwnam_r(name, &pw, buf, size, &res);
+		if (r == ERANGE && size < 1024 * 1024) {
+			size *= 2;
+			continue;
+		}
+		if (r > 0)
+			return -r;
+		if (!res)
+			return -ENOENT;
+		*ret_uid = res->pw_uid;
+		return 0;
+	}
+}
+
+static int parse_run_as(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			const char *value)
+{
+	struct jq_tenant_config *t = obj;
+	uid_t uid;
+	int r;
+
+	if (!strcmp(value, "submitter")) {
+		free(t->run_as);
+		t->run_as = NULL;
+		return 0;
+	}
+	r = lookup_account(value, &uid);
+	if (r == -ENOENT)
+		return jq_config_fail(p, p->line, r, k->name, value,
+				      "no such account (or 'submitter')");
+	if (r < 0)
+		return jq_config_fail(p, p->line, r, k->name, value, "cannot look up account: %s",
+				      strerror(-r));
+	/*
+	 * The sandbox maps the job's uid into a user namespace; a fixed
+	 * account is meant to be unprivileged, and naming root here would run
+	 * every job of the tenant as host root.
+	 */
+	if (uid == 0)
+		return jq_config_fail(p, p->line, -EPERM, k->name, value,
+				      "refusing an account with uid 0");
+	free(t->run_as);
+	t->run_as = strdup(value);
+	if (!t->run_as)
+		return jq_config_fail(p, p->line, -ENOMEM, k->name, NULL, "out of memory");
+	return 0;
+}
+
+static struct jq_tenant_config *current(struct jq_config_parser *p)
+{
+	return &p->config->tenants[p->config->n_tenants - 1];
+}
+
+int jq_config_tenant_add(struct jq_config_parser *p, const char *name)
+{
+	struct jq_config *c = p->config;
+	_cleanup_free_ char *key = jq_asprintf("[tenant.%s]", name);
+	struct jq_tenant_config *t;
+
+	if (!key)
+		return jq_config_fail(p, p->line, -ENOMEM, NULL, NULL, "out of memory");
+	if (!jq_tenant_name_valid(name))
+		return jq_config_fail(p, p->line, -EINVAL, key, name,
+				      "tenant name is not 1..64 letters, digits, '_' or '-'");
+	for (size_t i = 0; i < c->n_tenants; i++)
+		if (!strcmp(c->tenants[i].name, name))
+			return jq_config_fail(p, p->line, -EEXIST, key, name,
+					      "duplicate tenant (first on line %d)",
+					      c->tenants[i].line);
+	if (c->n_tenants >= JQ_CONFIG_MAX_TENANTS)
+		return jq_config_fail(p, p->line, -E2BIG, key, NULL, "more than %d tenants",
+				      JQ_CONFIG_MAX_TENANTS);
+
+	if (c->n_tenants == p->tenants_allocated) {
+		size_t n = p->tenants_allocated ? p->tenants_allocated * 2 : 8;
+		if (n > JQ_CONFIG_MAX_TENANTS)
+			n = JQ_CONFIG_MAX_TENANTS;
+		t = realloc(c->tenants, n * sizeof(*t));
+		if (!t)
+			return jq_config_fail(p, p->line, -ENOMEM, key, NULL, "out of memory");
+		c->tenants = t;
+		p->tenants_allocated = n;
+	}
+
+	t = &c->tenants[c->n_tenants];
+	*t = (struct jq_tenant_config){
+	    .weight = 100,
+	    .cpu_max_milli = -1,
+	    .memory_max = -1,
+	    .pids_max = -1,
+	    .max_running = -1,
+	    .max_queued = 10000,
+	    .network = JQ_NETWORK_NONE,
+	    .default_memory = -1,
+	    .default_timeout_usec = -1,
+	    .max_timeout_usec = -1,
+	    .line = p->line,
+	};
+	t->name = strdup(name);
+	t->users = calloc(1, sizeof(char *));
+	t->groups = calloc(1, sizeof(char *));
+	t->admins = calloc(1, sizeof(char *));
+	/* Counted first, so that jq_config_free() releases a half-built tenant. */
+	c->n_tenants++;
+	if (!t->name || !t->users || !t->groups || !t->admins)
+		return jq_config_fail(p, p->line, -ENOMEM, key, NULL, "out of memory");
+	return 0;
+}
+
+int jq_config_tenant_set(struct jq_config_parser *p, const char *name, const char *value)
+{
+	struct jq_tenant_config *t = current(p);
+	char in[sizeof("tenant.") + 64];
+
+	snprintf(in, sizeof(in), "tenant.%s", t->name);
+	return jq_config_set_key(p, tenant_keys, _TK_MAX, t, in, name, value);
+}
+
+int jq_config_tenant_finish(struct jq_config_parser *p)
+{
+	const struct jq_tenant_config *t = current(p);
+	const int *line = p->key_line;
+
+	if (line[TK_DEFAULT_TIMEOUT] && line[TK_MAX_TIMEOUT] &&
+	    t->default_timeout_usec > t->max_timeout_usec) {
+		char buf[32];
+		return jq_config_fail(
+		    p, line[TK_DEFAULT_TIMEOUT], -EINVAL, "default_timeout",
+		    jq_format_duration((uint64_t)t->default_timeout_usec, buf, sizeof(buf)),
+		    "larger than max_timeout on line %d", line[TK_MAX_TIMEOUT]);
+	}
+	if (line[TK_DEFAULT_MEMORY] && line[TK_MEMORY_MAX] && t->default_memory > t->memory_max) {
+		char buf[32];
+		return jq_config_fail(p, line[TK_DEFAULT_MEMORY], -EINVAL, "default_memory",
+				      jq_format_size((uint64_t)t->default_memory, buf, sizeof(buf)),
+				      "larger than memory_max on line %d", line[TK_MEMORY_MAX]);
+	}
+	return 0;
+}
+
+void jq_config_tenant_release(struct jq_tenant_config *t)
+{
+	free(t->name);
+	jq_strv_free(t->users);
+	jq_strv_free(t->groups);
+	jq_strv_free(t->admins);
+	free(t->run_as);
+}

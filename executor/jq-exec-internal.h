@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private declarations shared by the files of executor/: the job child's
+ * setup steps, the log pump, and the supervision of one job. Nothing here
+ * crosses the module boundary; jq-exec.h is the public header.
+ */
+#ifndef JQ_EXEC_INTERNAL_H
+#define JQ_EXEC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jq-exec.h"
+
+/* The fds the forked child needs; everything else it closes. */
+struct jq_exec_child_fds {
+	int stdout_fd; /* write end of the stdout pipe */
+	int stderr_fd; /* write end of the stderr pipe */
+	int report_fd; /* close-on-exec pipe: a failed step is written here */
+};
+
+/*
+ * Runs the setup steps of the job in the forked child, in order, and execs
+ * the job. Never returns: a failed step is reported on fds->report_fd and
+ * the child exits; a failed exec prints a shell-like message to the job's
+ * stderr and exits 127 (not found) or 126.
+ */
+_Noreturn void jq_exec_child_run(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds);
+
+/*
+ * Reads the child's report from fd until EOF. Returns 1 and a new message
+ * "<step>: <strerror> ('<value>')" if the child reported a failed step, 0 if
+ * it reached exec (nothing was written), -EBADMSG for a partial report,
+ * -ENOMEM, -errno of read(2).
+ */
+int jq_exec_child_report_read(int fd, char **ret_message);
+
+/* One of the job's output streams: a pipe drained into a log file. */
+struct jq_exec_stream {
+	int in_fd;  /* read end of the pipe (non-blocking); -1 once at EOF */
+	int out_fd; /* the log file */
+	bool truncated;
+};
+
+/* stdout and stderr of a job, capped together at cap bytes. */
+struct jq_exec_log {
+	struct jq_exec_stream streams[2];
+	int64_t cap;
+	int64_t used;
+	int write_err; /* first error writing a log file, 0 if none */
+	char buf[64 * 1024];
+};
+
+/* Takes ownership of nothing: fds are set by the caller; all start at -1. */
+void jq_exec_log_init(struct jq_exec_log *l, int64_t cap);
+/* Closes the fds still open. */
+void jq_exec_log_release(struct jq_exec_log *l);
+/*
+ * Moves one read's worth of data of stream i into its log file, dropping
+ * what does not fit under the cap. Returns 1 if data was read, 0 at EOF (the
+ * pipe is then closed), -EAGAIN if nothing is available, -errno of read(2)
+ * (the pipe is then closed). Failed writes are recorded in write_err and
+ * are not fatal: output keeps being drained so the job never blocks.
+ */
+int jq_exec_log_pump(struct jq_exec_log *l, size_t i);
+/* Reads stream i until it would block or ends, at most max_reads reads. */
+void jq_exec_log_drain(struct jq_exec_log *l, size_t i, unsigned max_reads);
+/* Stops reading: closes the pipes still open. */
+void jq_exec_log_close_input(struct jq_exec_log *l);
+/* True while at least one stream is open. */
+bool jq_exec_log_open(const struct jq_exec_log *l);
+/*
+ * Appends the truncation marker to every stream that lost data. Returns
+ * true if any did.
+ */
+bool jq_exec_log_finish(struct jq_exec_log *l);
+
+/* What the helper should report about itself, beside the job's result. */
+struct jq_exec_diag {
+	int log_err;	  /* first error writing a log file */
+	size_t n_left;	  /* descendants still alive after the last kill */
+	bool drain_cut;	  /* an output pipe was still open when draining ended */
+	int report_err;	  /* the child's report could not be read */
+	const char *step; /* helper step that failed (result is FAILED_TO_START) */
+	int step_err;
+};
+
+/*
+ * Runs one job: opens <run_dir>/stdout and stderr, forks the child, copies
+ * its output, enforces the timeout, handles cancel signals read from sfd (a
+ * signalfd for SIGCHLD, SIGTERM, SIGINT, SIGHUP, blocked by the caller),
+ * reaps the whole tree (the caller made the process a child subreaper) and
+ * fills *ret with the outcome and the accounting. A failure of the helper's
+ * own setup is a FAILED_TO_START result naming the step. Returns 0, or
+ * -ENOMEM when not even the result could be built.
+ */
+int jq_exec_run(const char *run_dir, const struct jq_exec_spec *s, int sfd,
+		struct jq_exec_result *ret, struct jq_exec_diag *diag);
+
+/* The "<step>: <strerror> ('<value>')" message of a failed step. */
+char *jq_exec_step_message(const char *step, int err, const char *value);
+
+#endif

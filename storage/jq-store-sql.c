@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every statement the store runs after the migrations, as static text. They
+ * are prepared once in jq_store_open() and only ever bound, stepped and
+ * reset: no SQL is built at run time.
+ */
+#include "jq-store-internal.h"
+
+/*
+ * The claim query. `state = 'queued'` must stay a literal: SQLite uses the
+ * partial index jobs_queued only when the query's WHERE implies the index's
+ * WHERE at prepare time, which a bound parameter cannot.
+ */
+#define SQL_PEEK_NEXT                                                                              \
+	"SELECT " JQ_JOB_COLUMNS "WHERE j.state = 'queued' AND j.tenant = ?1 "                     \
+	"ORDER BY j.priority DESC, j.id LIMIT 1"
+
+/* jobs_state holds (state, rowid): rows come out in id order, no sort. */
+#define SQL_LIST_STATE                                                                             \
+	"SELECT " JQ_JOB_COLUMNS "WHERE j.state = ?1 AND (?2 IS NULL OR j.uid = ?2) "              \
+	"ORDER BY j.id LIMIT ?3"
+
+#define SQL_LIST_TENANT_STATE                                                                      \
+	"SELECT " JQ_JOB_COLUMNS "WHERE j.tenant = ?1 AND j.state = ?2 "                           \
+	"AND (?3 IS NULL OR j.uid = ?3) ORDER BY j.id LIMIT ?4"
+
+#define SQL_COUNT_TENANT_STATE "SELECT count(*) FROM jobs WHERE tenant = ?1 AND state = ?2"
+
+const char *const jq_store_sql[_JQ_STMT_MAX] = {
+    [JQ_STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [JQ_STMT_COMMIT] = "COMMIT",
+    [JQ_STMT_ROLLBACK] = "ROLLBACK",
+    [JQ_STMT_SAVEPOINT] = "SAVEPOINT jq_call",
+    [JQ_STMT_RELEASE] = "RELEASE jq_call",
+    [JQ_STMT_ROLLBACK_TO] = "ROLLBACK TO jq_call",
+
+    [JQ_STMT_JOB_INSERT] =
+	"INSERT INTO jobs (tenant, user, uid, gid, gids, name, argv, env, cwd, priority, "
+	"req_cpus_milli, req_memory_bytes, req_pids, req_timeout_usec, state, reason, "
+	"submitted_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    /* `--after 3,3` is one dependency, not an error. */
+    [JQ_STMT_DEP_INSERT] = "INSERT OR IGNORE INTO job_deps (job_id, dep_id) VALUES (?1, ?2)",
+    [JQ_STMT_DEPS_GET] = "SELECT dep_id FROM job_deps WHERE job_id = ?1 ORDER BY dep_id",
+    [JQ_STMT_JOB_GET] = "SELECT " JQ_JOB_COLUMNS "WHERE j.id = ?1",
+    [JQ_STMT_LIST_ALL] = "SELECT " JQ_JOB_COLUMNS
+			 "WHERE (?1 IS NULL OR j.tenant = ?1) AND (?2 IS NULL OR j.uid = ?2) "
+			 "ORDER BY j.id LIMIT ?3",
+    [JQ_STMT_LIST_STATE] = SQL_LIST_STATE,
+    [JQ_STMT_LIST_TENANT_STATE] = SQL_LIST_TENANT_STATE,
+    [JQ_STMT_COUNT_STATE] = "SELECT count(*) FROM jobs WHERE state = ?1",
+    [JQ_STMT_COUNT_TENANT_STATE] = SQL_COUNT_TENANT_STATE,
+    [JQ_STMT_PEEK_NEXT] = SQL_PEEK_NEXT,
+
+    [JQ_STMT_STATE_GET] = "SELECT state, submitted_at, started_at FROM jobs WHERE id = ?1",
+    /* Every UPDATE below repeats the state it was checked against (?from). */
+    [JQ_STMT_SET_STATE] = "UPDATE jobs SET state = ?2, reason = ?3 WHERE id = ?1 AND state = ?4",
+    [JQ_STMT_SET_STATE_FINAL] = "UPDATE jobs SET state = ?2, reason = ?3, finished_at = ?5, "
+				"helper_pid = NULL, helper_start_time = NULL "
+				"WHERE id = ?1 AND state = ?4",
+    [JQ_STMT_MARK_STARTING] = "UPDATE jobs SET state = 'starting', reason = NULL, "
+			      "eff_cpus_milli = ?2, eff_memory_bytes = ?3, eff_pids = ?4, "
+			      "eff_timeout_usec = ?5 WHERE id = ?1 AND state = ?6",
+    [JQ_STMT_MARK_RUNNING] = "UPDATE jobs SET state = 'running', started_at = ?2, "
+			     "helper_pid = ?3, helper_start_time = ?4 "
+			     "WHERE id = ?1 AND state = ?5",
+    [JQ_STMT_FINISH] = "UPDATE jobs SET state = ?2, reason = ?3, exit_code = ?4, signal = ?5, "
+		       "started_at = ?6, finished_at = ?7, helper_pid = NULL, "
+		       "helper_start_time = NULL WHERE id = ?1 AND state = ?8",
+    /* Copies the end state just written, so the two rows cannot disagree. */
+    [JQ_STMT_ACCT_INSERT] =
+	"INSERT INTO accounting (job_id, tenant, user, cpu_user_usec, cpu_system_usec, "
+	"memory_peak_bytes, io_read_bytes, io_write_bytes, wall_usec, queue_wait_usec, "
+	"state, exit_code, signal, finished_at) "
+	"SELECT id, tenant, user, ?2, ?3, ?4, ?5, ?6, ?7, ?8, state, exit_code, signal, "
+	"finished_at FROM jobs WHERE id = ?1",
+
+    [JQ_STMT_EXPLAIN_CLAIM] = "EXPLAIN QUERY PLAN " SQL_PEEK_NEXT,
+    [JQ_STMT_EXPLAIN_LIST_STATE] = "EXPLAIN QUERY PLAN " SQL_LIST_STATE,
+    [JQ_STMT_EXPLAIN_LIST_TENANT_STATE] = "EXPLAIN QUERY PLAN " SQL_LIST_TENANT_STATE,
+    [JQ_STMT_EXPLAIN_COUNT_TENANT_STATE] = "EXPLAIN QUERY PLAN " SQL_COUNT_TENANT_STATE,
+};
+
+const char *jq_store_explain_name(enum jq_stmt id)
+{
+	switch (id) {
+	case JQ_STMT_EXPLAIN_CLAIM:
+		return "claim";
+	case JQ_STMT_EXPLAIN_LIST_STATE:
+		return "list_by_state";
+	case JQ_STMT_EXPLAIN_LIST_TENANT_STATE:
+		return "list_by_tenant_state";
+	case JQ_STMT_EXPLAIN_COUNT_TENANT_STATE:
+		return "count_by_tenant_state";
+	default:
+		return NULL;
+	}
+}
