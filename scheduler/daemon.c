@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's lifetime: open what it needs, recover what an earlier
+ * instance left running, serve, and stop cleanly on SIGTERM/SIGINT
+ * (running jobs keep running: their helpers do not need the daemon).
+ */
+#include <libgen.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "jobqd.h"
+#include "jq-log.h"
+#include "jq-util.h"
+
+static char *find_exec_path(void)
+{
+	char self[4096];
+	ssize_t n;
+	const char *env = getenv("JOBQ_EXEC");
+
+	if (env && *env)
+		return strdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return NULL;
+	self[n] = '\0';
+	return jq_asprintf("%s/jobq-exec", dirname(self));
+}
+
+static void on_stop_signal(uv_signal_t *s, int signum)
+{
+	struct jq_daemon *d = s->data;
+
+	jq_log_info("received %s, stopping (running jobs keep running)", sigabbrev_np(signum));
+	d->stopping = true;
+	jq_server_close(d);
+	uv_stop(&d->loop);
+}
+
+static void on_hup(uv_signal_t *s, int signum)
+{
+	struct jq_daemon *d = s->data;
+	struct jq_config *c = NULL;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = jq_config_load(d->config->path, &c, &err);
+	if (r < 0) {
+		jq_log_error("reload failed, keeping the old configuration: %s",
+			     err ? err : strerror(-r));
+		return;
+	}
+	if (strcmp(c->socket, d->config->socket) || strcmp(c->database, d->config->database) ||
+	    strcmp(c->state_dir, d->config->state_dir))
+		jq_log_warning("socket, database and state_dir take effect at the next start only");
+	/* Keep the paths this instance is using; take everything else. */
+	free(c->socket);
+	free(c->database);
+	free(c->state_dir);
+	c->socket = TAKE_PTR(d->config->socket);
+	c->database = TAKE_PTR(d->config->database);
+	c->state_dir = TAKE_PTR(d->config->state_dir);
+	jq_config_free(d->config);
+	d->config = c;
+	d->tenant_rr = 0;
+	jq_log_info("configuration reloaded from '%s' (%zu tenants)", c->path, c->n_tenants);
+	jq_dispatch_schedule(d);
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* Each client is an fd; 100s of them must fit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int jq_daemon_init(struct jq_daemon *d, struct jq_config *config, char **ret_err)
+{
+	_cleanup_free_ char *jobs_dir = NULL, *db_dir = NULL;
+	int r;
+
+	*d = (struct jq_daemon){0};
+	d->config = config;
+	d->privileged = geteuid() == 0;
+	raise_nofile();
+	umask(0022);
+
+	d->exec_path = find_exec_path();
+	if (!d->exec_path || access(d->exec_path, X_OK) < 0) {
+		*ret_err = jq_asprintf("cannot find jobq-exec at '%s': %s",
+				       d->exec_path ? d->exec_path : "?", strerror(errno));
+		return -ENOENT;
+	}
+	r = jq_mkdir_p(config->state_dir, 0755);
+	if (r >= 0) {
+		jobs_dir = jq_asprintf("%s/jobs", config->state_dir);
+		r = jobs_dir ? jq_mkdir_p(jobs_dir, 0700) : -ENOMEM;
+	}
+	if (r >= 0 && chmod(jobs_dir, 0700) < 0)
+		r = -errno;
+	if (r < 0) {
+		*ret_err = jq_asprintf("cannot create state directory '%s': %s", config->state_dir,
+				       strerror(-r));
+		return r;
+	}
+	db_dir = strdup(config->database);
+	if (!db_dir)
+		return -ENOMEM;
+	r = jq_mkdir_p(dirname(db_dir), 0755);
+	if (r < 0) {
+		*ret_err = jq_asprintf("cannot create database directory for '%s': %s",
+				       config->database, strerror(-r));
+		return r;
+	}
+	r = jq_store_open(config->database,
+			  config->synchronous == JQ_CONFIG_SYNC_NORMAL ? JQ_STORE_SYNC_NORMAL
+								       : JQ_STORE_SYNC_FULL,
+			  &d->store);
+	if (r < 0) {
+		*ret_err = jq_asprintf("cannot open database '%s': %s", config->database,
+				       r == -EPROTO ? "written by a newer jobq" : strerror(-r));
+		return r;
+	}
+
+	r = uv_loop_init(&d->loop);
+	if (r < 0) {
+		*ret_err = jq_asprintf("cannot create event loop: %s", uv_strerror(r));
+		return r;
+	}
+	d->loop_ready = true;
+	uv_idle_init(&d->loop, &d->dispatch_idle);
+	d->dispatch_idle.data = d;
+	uv_timer_init(&d->loop, &d->log_timer);
+	d->log_timer.data = d;
+	uv_signal_init(&d->loop, &d->sig_term);
+	uv_signal_init(&d->loop, &d->sig_int);
+	uv_signal_init(&d->loop, &d->sig_hup);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+	uv_signal_start(&d->sig_term, on_stop_signal, SIGTERM);
+	uv_signal_start(&d->sig_int, on_stop_signal, SIGINT);
+	uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = jq_runner_recover(d);
+	if (r < 0) {
+		*ret_err = jq_asprintf("cannot recover running jobs: %s", strerror(-r));
+		return r;
+	}
+	r = jq_server_listen(d, ret_err);
+	if (r < 0)
+		return r;
+	jq_dispatch_schedule(d);
+	return 0;
+}
+
+int jq_daemon_run(struct jq_daemon *d)
+{
+	return uv_run(&d->loop, UV_RUN_DEFAULT);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void jq_daemon_release(struct jq_daemon *d)
+{
+	if (d->loop_ready) {
+		jq_server_close(d);
+		/* Running jobs stay with their helpers; only our handles go. */
+		jq_runner_forget_all(d);
+		uv_walk(&d->loop, close_walk, NULL);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		if (uv_loop_close(&d->loop) != 0)
+			jq_log_warning("event loop still had handles at exit");
+	}
+	jq_store_close(d->store);
+	free(d->exec_path);
+}

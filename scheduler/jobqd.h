@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jobqd's private declarations, shared by the files of scheduler/. The
+ * daemon ties config/, storage/ and executor/ together on one libuv loop;
+ * libuv lives only here.
+ */
+#ifndef JOBQD_H
+#define JOBQD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "jq-config.h"
+#include "jq-exec.h"
+#include "jq-job.h"
+#include "jq-protocol.h"
+#include "jq-store.h"
+#include "jq-util.h"
+
+/* Connections served at once; one more is accepted and closed at once. */
+#define JQ_MAX_CLIENTS 4096
+/* Bytes of replies a client may leave unread before we stop producing. */
+#define JQ_CLIENT_MAX_PENDING (4 * 1024 * 1024)
+
+struct jq_daemon;
+
+/* Who is on the other end of a connection (SO_PEERCRED, SO_PEERGROUPS). */
+struct jq_peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	gid_t *gids;
+	size_t n_gids;
+	char *user; /* user name, or the uid in decimal */
+};
+
+struct jq_client {
+	uv_pipe_t pipe; /* first: handle pointer == client pointer */
+	struct jq_daemon *daemon;
+	struct jq_client *next, *prev;
+	struct jq_peer peer;
+	/* Bytes read but not yet handled; at most one frame plus a read. */
+	struct jq_buf in;
+	size_t in_off;
+	bool busy; /* a request is being answered: reading is paused */
+	bool closing;
+	size_t pending_bytes; /* written but not yet flushed */
+	/* WAIT or LOGS --follow: the job being waited on, else -1. */
+	int64_t wait_id;
+	/* LOGS */
+	int64_t log_id;
+	bool log_follow;
+	bool log_writing;
+	int64_t log_off[2];
+};
+
+/* A job whose jobq-exec helper is alive. */
+struct jq_run {
+	struct jq_daemon *daemon;
+	struct jq_run *next, *prev;
+	int64_t id;
+	char *tenant;
+	char *run_dir;
+	pid_t helper_pid;
+	bool adopted; /* not our child: watched through a pidfd */
+	bool cancel_requested;
+	char *cancel_reason;
+	uv_process_t proc; /* own children */
+	uv_poll_t poll;	   /* adopted helpers */
+	int pidfd;
+};
+
+struct jq_daemon {
+	uv_loop_t loop;
+	struct jq_config *config;
+	struct jq_store *store;
+	char *exec_path; /* jobq-exec beside jobqd */
+	uv_pipe_t server;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_idle_t dispatch_idle;
+	uv_timer_t log_timer;
+	char read_buf[64 * 1024]; /* one loop thread: one read buffer */
+	struct jq_client *clients;
+	size_t n_clients;
+	struct jq_run *runs;
+	size_t n_running;
+	size_t tenant_rr; /* round-robin cursor over config->tenants */
+	bool loop_ready;
+	bool server_open;
+	bool stopping;
+	bool privileged; /* running as root: jobs can run as other users */
+};
+
+/* daemon.c */
+int jq_daemon_init(struct jq_daemon *d, struct jq_config *config, char **ret_err);
+int jq_daemon_run(struct jq_daemon *d);
+void jq_daemon_release(struct jq_daemon *d);
+
+/* server.c */
+int jq_server_listen(struct jq_daemon *d, char **ret_err);
+void jq_server_close(struct jq_daemon *d);
+/* Queues a finished frame to the client; the writer's buffer is taken. */
+int jq_client_send(struct jq_client *c, struct jq_msg_writer *w);
+/* Sends JQ_REP_ERROR with a positive errno and a message. */
+int jq_client_send_error(struct jq_client *c, int err, const char *fmt, ...) _printf_(3, 4);
+/* The current request is answered: read the next one. */
+void jq_client_done(struct jq_client *c);
+void jq_client_close(struct jq_client *c);
+
+/* requests.c */
+void jq_request_handle(struct jq_client *c, const struct jq_msg *m);
+/* Puts a job record into a reply. detail adds argv, env, cwd. */
+void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_job *j, bool detail);
+/* A job reached an end state: answer WAITs and finish log followers. */
+void jq_requests_job_ended(struct jq_daemon *d, int64_t id);
+
+/* logs.c */
+void jq_logs_start(struct jq_client *c, int64_t id, bool follow);
+void jq_logs_pump(struct jq_client *c);
+void jq_logs_timer_update(struct jq_daemon *d);
+
+/* runner.c */
+void jq_dispatch_schedule(struct jq_daemon *d);
+int jq_runner_cancel(struct jq_daemon *d, int64_t id, const char *reason);
+/* Closes the handles of all runs without touching their helpers. */
+void jq_runner_forget_all(struct jq_daemon *d);
+struct jq_run *jq_runner_find(struct jq_daemon *d, int64_t id);
+size_t jq_runner_tenant_running(struct jq_daemon *d, const char *tenant);
+/* Reconciles starting/running jobs of the database with their helpers. */
+int jq_runner_recover(struct jq_daemon *d);
+/* Why a waiting job waits, for people ("no free slot", ...). */
+const char *jq_runner_wait_reason(struct jq_daemon *d, const struct jq_job *j);
+
+/* auth.c */
+int jq_peer_load(struct jq_peer *p, int fd);
+void jq_peer_release(struct jq_peer *p);
+bool jq_peer_is_root(const struct jq_peer *p);
+/* May submit to the tenant: users, groups or admins, or root. */
+bool jq_peer_may_submit(const struct jq_peer *p, const struct jq_tenant_config *t);
+bool jq_peer_is_tenant_admin(const struct jq_peer *p, const struct jq_tenant_config *t);
+/* May see and control the job: its submitter, a tenant admin, or root. */
+bool jq_peer_may_access(struct jq_daemon *d, const struct jq_peer *p, const struct jq_job *j);
+
+#endif

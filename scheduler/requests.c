@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One handler per request type, registered in a table (after tmux's
+ * cmd-*.c). Every field is validated before anything is stored; every
+ * request is authorized against the peer's kernel-reported identity.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+
+#include "jobqd.h"
+#include "jq-log.h"
+#include "jq-parse.h"
+#include "jq-time.h"
+#include "jq-util.h"
+
+#define MAX_ARGS 65536
+#define MAX_ENV	 65536
+
+void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_job *j, bool detail)
+{
+	const char *reason = j->reason;
+
+	jq_msg_put_i64(w, JQ_T_ID, j->id);
+	jq_msg_put_str(w, JQ_T_TENANT, j->tenant);
+	jq_msg_put_str(w, JQ_T_USER, j->user);
+	jq_msg_put_str(w, JQ_T_NAME, j->name);
+	jq_msg_put_str(w, JQ_T_STATE, jq_job_state_to_string(j->state));
+	if (j->state == JQ_JOB_QUEUED || j->state == JQ_JOB_HELD)
+		reason = jq_runner_wait_reason(d, j);
+	jq_msg_put_str(w, JQ_T_REASON, reason);
+	jq_msg_put_i64_opt(w, JQ_T_EXIT_CODE, j->exit_code);
+	jq_msg_put_i64_opt(w, JQ_T_SIGNAL, j->signal);
+	jq_msg_put_i64_opt(w, JQ_T_SUBMITTED_AT, j->submitted_at);
+	jq_msg_put_i64_opt(w, JQ_T_STARTED_AT, j->started_at);
+	jq_msg_put_i64_opt(w, JQ_T_FINISHED_AT, j->finished_at);
+	jq_msg_put_i64_opt(w, JQ_T_LIMIT_CPUS, j->effective.cpus_milli);
+	jq_msg_put_i64_opt(w, JQ_T_LIMIT_MEMORY, j->effective.memory_bytes);
+	jq_msg_put_i64_opt(w, JQ_T_LIMIT_PIDS, j->effective.pids);
+	jq_msg_put_i64_opt(w, JQ_T_LIMIT_TIMEOUT, j->effective.timeout_usec);
+	jq_msg_put_i64_opt(w, JQ_T_REQ_CPUS, j->requested.cpus_milli);
+	jq_msg_put_i64_opt(w, JQ_T_REQ_MEMORY, j->requested.memory_bytes);
+	jq_msg_put_i64_opt(w, JQ_T_REQ_PIDS, j->requested.pids);
+	jq_msg_put_i64_opt(w, JQ_T_REQ_TIMEOUT, j->requested.timeout_usec);
+	jq_msg_put_i64(w, JQ_T_PRIORITY, j->priority);
+	if (j->has_accounting) {
+		jq_msg_put_i64_opt(w, JQ_T_CPU_USER, j->acct.cpu_user_usec);
+		jq_msg_put_i64_opt(w, JQ_T_CPU_SYSTEM, j->acct.cpu_system_usec);
+		jq_msg_put_i64_opt(w, JQ_T_MEMORY_PEAK, j->acct.memory_peak_bytes);
+		jq_msg_put_i64_opt(w, JQ_T_IO_READ, j->acct.io_read_bytes);
+		jq_msg_put_i64_opt(w, JQ_T_IO_WRITE, j->acct.io_write_bytes);
+		jq_msg_put_i64_opt(w, JQ_T_WALL, j->acct.wall_usec);
+		jq_msg_put_i64_opt(w, JQ_T_QUEUE_WAIT, j->acct.queue_wait_usec);
+	}
+	for (size_t i = 0; i < j->n_after; i++)
+		jq_msg_put_i64(w, JQ_T_AFTER, j->after[i]);
+	if (!detail)
+		return;
+	for (char **a = j->argv; a && *a; a++)
+		jq_msg_put_str(w, JQ_T_ARGV, *a);
+	jq_msg_put_str(w, JQ_T_CWD, j->cwd);
+}
+
+static int send_job(struct jq_client *c, const struct jq_job *j, bool detail)
+{
+	struct jq_msg_writer w;
+
+	jq_msg_writer_begin(&w, JQ_REP_JOB);
+	jq_job_put(c->daemon, &w, j, detail);
+	return jq_client_send(c, &w);
+}
+
+static void reply_error(struct jq_client *c, int err, const char *msg)
+{
+	jq_client_send_error(c, err, "%s", msg);
+	jq_client_done(c);
+}
+
+#define REJECT(c, err, ...)                                                                        \
+	do {                                                                                       \
+		jq_client_send_error((c), (err), __VA_ARGS__);                                     \
+		jq_client_done(c);                                                                 \
+		return;                                                                            \
+	} while (0)
+
+/* Loads a job the peer may access; replies with the error otherwise. */
+static int load_job(struct jq_client *c, const struct jq_msg *m, struct jq_job *ret)
+{
+	int64_t id;
+	int r;
+
+	r = jq_msg_get_i64(m, JQ_T_ID, &id);
+	if (r < 0 || id <= 0) {
+		reply_error(c, EINVAL, "request needs a job id");
+		return -EINVAL;
+	}
+	r = jq_store_job_get(c->daemon->store, id, ret);
+	if (r == -ENOENT) {
+		jq_client_send_error(c, ENOENT, "job %" PRId64 " not found", id);
+		jq_client_done(c);
+		return r;
+	}
+	if (r < 0) {
+		jq_client_send_error(c, -r, "cannot read job %" PRId64 ": %s", id, strerror(-r));
+		jq_client_done(c);
+		return r;
+	}
+	if (!jq_peer_may_access(c->daemon, &c->peer, ret)) {
+		jq_job_release(ret);
+		jq_client_send_error(c, EACCES,
+				     "job %" PRId64
+				     ": permission denied (not your job, and you are "
+				     "not an admin of its tenant)",
+				     id);
+		jq_client_done(c);
+		return -EACCES;
+	}
+	return 0;
+}
+
+static const char *str_field_error(int r)
+{
+	return r == -E2BIG ? "too long" : r == -EBADMSG ? "not valid UTF-8 text" : strerror(-r);
+}
+
+static void handle_submit(struct jq_client *c, const struct jq_msg *m)
+{
+	static const uint16_t allowed[] = {
+	    JQ_T_TENANT,      JQ_T_NAME,     JQ_T_ARGV,	      JQ_T_ENV,
+	    JQ_T_CWD,	      JQ_T_REQ_CPUS, JQ_T_REQ_MEMORY, JQ_T_REQ_PIDS,
+	    JQ_T_REQ_TIMEOUT, JQ_T_PRIORITY, JQ_T_AFTER,      JQ_T_HOLD,
+	};
+	struct jq_daemon *d = c->daemon;
+	const struct jq_tenant_config *t;
+	const char *tenant, *name = NULL, *cwd;
+	_cleanup_strv_ char **argv = NULL, **env = NULL;
+	_cleanup_free_ int64_t *after = NULL;
+	size_t n_after = 0, bytes = 0;
+	int64_t v, hold = 0, id, count;
+	struct jq_job j;
+	int r;
+
+	if (!jq_msg_tags_allowed(m, allowed, JQ_ARRAY_SIZE(allowed)))
+		REJECT(c, EINVAL, "submit: unexpected field in request");
+	r = jq_msg_get_str(m, JQ_T_TENANT, 64, &tenant);
+	if (r < 0)
+		REJECT(c, EINVAL, "submit: a tenant is required (--tenant)");
+	t = jq_config_tenant(d->config, tenant);
+	if (!t)
+		REJECT(c, ENOENT, "unknown tenant '%s'", tenant);
+	if (!jq_peer_may_submit(&c->peer, t))
+		REJECT(c, EACCES, "user '%s' is not a member of tenant '%s'", c->peer.user, tenant);
+
+	if (jq_msg_count(m, JQ_T_ARGV) == 0)
+		REJECT(c, EINVAL, "submit: no command given");
+	if (jq_msg_count(m, JQ_T_ARGV) > MAX_ARGS || jq_msg_count(m, JQ_T_ENV) > MAX_ENV)
+		REJECT(c, E2BIG, "submit: too many arguments or environment variables (limit %d)",
+		       MAX_ARGS);
+	r = jq_msg_get_strv(m, JQ_T_ARGV, JQ_PROTO_MAX_ARGV_ENV, &argv);
+	if (r < 0)
+		REJECT(c, -r, "submit: invalid argument: %s", str_field_error(r));
+	r = jq_msg_get_strv(m, JQ_T_ENV, JQ_PROTO_MAX_ARGV_ENV, &env);
+	if (r < 0)
+		REJECT(c, -r, "submit: invalid environment variable: %s", str_field_error(r));
+	if (!argv[0][0])
+		REJECT(c, EINVAL, "submit: the command is empty");
+	for (char **a = argv; *a; a++)
+		bytes += strlen(*a) + 1;
+	for (char **e = env; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq || eq == *e)
+			REJECT(c, EINVAL, "submit: invalid environment entry '%.64s' (want K=V)",
+			       *e);
+		bytes += strlen(*e) + 1;
+	}
+	if (bytes > JQ_PROTO_MAX_ARGV_ENV)
+		REJECT(c, E2BIG, "submit: command and environment are %zu bytes (limit %d)", bytes,
+		       JQ_PROTO_MAX_ARGV_ENV);
+	r = jq_msg_get_str(m, JQ_T_CWD, JQ_PROTO_MAX_PATH, &cwd);
+	if (r < 0 || cwd[0] != '/')
+		REJECT(c, EINVAL, "submit: the working directory must be an absolute path");
+	r = jq_msg_get_str(m, JQ_T_NAME, JQ_PROTO_MAX_NAME, &name);
+	if (r < 0 && r != -ENOENT)
+		REJECT(c, EINVAL, "submit: invalid --name: %s (limit %d bytes)", str_field_error(r),
+		       JQ_PROTO_MAX_NAME);
+	for (const char *p = name; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			REJECT(c, EINVAL, "submit: --name must not contain control characters");
+
+	jq_job_init(&j);
+	j.priority = 0;
+	if (jq_msg_get_i64(m, JQ_T_PRIORITY, &v) == 0) {
+		if (v < -1000 || v > 1000)
+			REJECT(c, ERANGE, "submit: --priority %" PRId64 " out of range -1000..1000",
+			       v);
+		j.priority = v;
+	}
+	if (jq_msg_get_i64(m, JQ_T_REQ_CPUS, &v) == 0) {
+		if (v <= 0 || v > 1000000000)
+			REJECT(c, ERANGE, "submit: --cpus out of range");
+		j.requested.cpus_milli = v;
+	}
+	if (jq_msg_get_i64(m, JQ_T_REQ_MEMORY, &v) == 0) {
+		if (v < 1024 * 1024)
+			REJECT(c, ERANGE, "submit: --memory must be at least 1M");
+		j.requested.memory_bytes = v;
+	}
+	if (jq_msg_get_i64(m, JQ_T_REQ_PIDS, &v) == 0) {
+		if (v < 1 || v > 4194304)
+			REJECT(c, ERANGE, "submit: --pids %" PRId64 " out of range 1..4194304", v);
+		j.requested.pids = v;
+	}
+	if (jq_msg_get_i64(m, JQ_T_REQ_TIMEOUT, &v) == 0) {
+		if (v <= 0)
+			REJECT(c, ERANGE, "submit: --timeout must be positive");
+		j.requested.timeout_usec = v;
+	}
+	if (jq_msg_get_i64(m, JQ_T_HOLD, &hold) == 0 && hold != 0 && hold != 1)
+		REJECT(c, EINVAL, "submit: invalid hold flag");
+	if (jq_msg_count(m, JQ_T_AFTER) > JQ_PROTO_MAX_AFTER)
+		REJECT(c, E2BIG, "submit: too many --after jobs (limit %d)", JQ_PROTO_MAX_AFTER);
+	r = jq_msg_get_i64v(m, JQ_T_AFTER, &after, &n_after);
+	if (r < 0)
+		REJECT(c, EINVAL, "submit: invalid --after");
+	for (size_t i = 0; i < n_after; i++) {
+		struct jq_job dep;
+		jq_job_init(&dep);
+		if (after[i] <= 0 || jq_store_job_get(d->store, after[i], &dep) < 0)
+			REJECT(c, ENOENT, "submit: --after: job %" PRId64 " not found", after[i]);
+		jq_job_release(&dep);
+	}
+
+	r = jq_store_job_count(d->store, tenant, JQ_JOB_QUEUED, &count);
+	if (r >= 0) {
+		int64_t held;
+		r = jq_store_job_count(d->store, tenant, JQ_JOB_HELD, &held);
+		count += held;
+	}
+	if (r < 0)
+		REJECT(c, -r, "submit: cannot count queued jobs: %s", strerror(-r));
+	if (count >= t->max_queued)
+		REJECT(c, EAGAIN, "tenant '%s' has %" PRId64 " waiting jobs, its max_queued",
+		       tenant, count);
+
+	j.tenant = (char *)tenant;
+	j.user = c->peer.user;
+	j.uid = c->peer.uid;
+	j.gid = c->peer.gid;
+	j.gids = NULL;
+	j.n_gids = 0;
+	_cleanup_free_ int64_t *gids = calloc(c->peer.n_gids ? c->peer.n_gids : 1, sizeof(int64_t));
+	if (!gids)
+		REJECT(c, ENOMEM, "submit: out of memory");
+	for (size_t i = 0; i < c->peer.n_gids; i++)
+		gids[i] = c->peer.gids[i];
+	j.gids = gids;
+	j.n_gids = c->peer.n_gids;
+	j.name = (char *)name;
+	j.argv = argv;
+	j.env = env;
+	j.cwd = (char *)cwd;
+	j.after = after;
+	j.n_after = n_after;
+	j.state = hold ? JQ_JOB_HELD : JQ_JOB_QUEUED;
+	j.submitted_at = jq_now_usec();
+	r = jq_store_job_insert(d->store, &j, &id);
+	if (r < 0)
+		REJECT(c, -r, "submit: cannot store the job: %s", strerror(-r));
+
+	jq_job_init(&j);
+	r = jq_store_job_get(d->store, id, &j);
+	if (r < 0)
+		REJECT(c, -r, "submit: cannot read back job %" PRId64 ": %s", id, strerror(-r));
+	jq_log_debug("job %" PRId64 " submitted by '%s' to '%s'", id, c->peer.user, tenant);
+	send_job(c, &j, false);
+	jq_job_release(&j);
+	jq_client_done(c);
+	jq_dispatch_schedule(d);
+}
+
+struct list_ctx {
+	struct jq_client *client;
+	size_t n;
+};
+
+static int list_one(const struct jq_job *j, void *userdata)
+{
+	struct list_ctx *ctx = userdata;
+
+	if (!jq_peer_may_access(ctx->client->daemon, &ctx->client->peer, j))
+		return 0;
+	ctx->n++;
+	return send_job(ctx->client, j, false) < 0 ? -EPIPE : 0;
+}
+
+static void handle_list(struct jq_client *c, const struct jq_msg *m)
+{
+	static const uint16_t allowed[] = {JQ_T_TENANT, JQ_T_STATE, JQ_T_USER};
+	struct jq_store_filter f = {.tenant = NULL, .state = -1, .uid = -1, .limit = -1};
+	struct list_ctx ctx = {.client = c};
+	struct jq_msg_writer w;
+	const char *s;
+	int r;
+
+	if (!jq_msg_tags_allowed(m, allowed, JQ_ARRAY_SIZE(allowed)))
+		REJECT(c, EINVAL, "list: unexpected field in request");
+	if (jq_msg_get_str(m, JQ_T_TENANT, 64, &s) == 0)
+		f.tenant = s;
+	if (jq_msg_get_str(m, JQ_T_STATE, 32, &s) == 0) {
+		enum jq_job_state st;
+		if (jq_job_state_from_string(s, &st) < 0)
+			REJECT(c, EINVAL, "unknown state '%s'", s);
+		f.state = (int)st;
+	}
+	if (jq_msg_get_str(m, JQ_T_USER, 256, &s) == 0) {
+		struct passwd pw, *pwr = NULL;
+		char buf[4096];
+		if (getpwnam_r(s, &pw, buf, sizeof(buf), &pwr) != 0 || !pwr)
+			REJECT(c, ENOENT, "unknown user '%s'", s);
+		f.uid = pw.pw_uid;
+	}
+	r = jq_store_job_list(c->daemon->store, &f, list_one, &ctx);
+	if (r < 0 && r != -EPIPE)
+		REJECT(c, -r, "list: cannot read jobs: %s", strerror(-r));
+	jq_msg_writer_begin(&w, JQ_REP_END);
+	jq_client_send(c, &w);
+	jq_client_done(c);
+}
+
+static void handle_show(struct jq_client *c, const struct jq_msg *m)
+{
+	static const uint16_t allowed[] = {JQ_T_ID};
+	struct jq_job j;
+
+	if (!jq_msg_tags_allowed(m, allowed, JQ_ARRAY_SIZE(allowed)))
+		REJECT(c, EINVAL, "show: unexpected field in request");
+	if (load_job(c, m, &j) < 0)
+		return;
+	send_job(c, &j, true);
+	jq_job_release(&j);
+	jq_client_done(c);
+}
+
+static void handle_control(struct jq_client *c, const struct jq_msg *m)
+{
+	static const uint16_t allowed[] = {JQ_T_ID};
+	struct jq_daemon *d = c->daemon;
+	const char *st;
+	struct jq_job j;
+	int r = 0;
+
+	if (!jq_msg_tags_allowed(m, allowed, JQ_ARRAY_SIZE(allowed)))
+		REJECT(c, EINVAL, "unexpected field in request");
+	if (load_job(c, m, &j) < 0)
+		return;
+	st = jq_job_state_to_string(j.state);
+	if (m->type == JQ_REQ_CANCEL) {
+		_cleanup_free_ char *reason = jq_asprintf("cancelled by '%s'", c->peer.user);
+		if (!reason) {
+			r = -ENOMEM;
+		} else if (j.state == JQ_JOB_QUEUED || j.state == JQ_JOB_HELD) {
+			r = jq_store_job_finish(d->store, j.id,
+						&(struct jq_store_finish){
+						    .state = JQ_JOB_CANCELLED,
+						    .reason = reason,
+						    .exit_code = -1,
+						    .signal = -1,
+						    .started_at = -1,
+						    .finished_at = jq_now_usec(),
+						});
+			if (r >= 0)
+				jq_requests_job_ended(d, j.id);
+		} else if (j.state == JQ_JOB_STARTING || j.state == JQ_JOB_RUNNING) {
+			r = jq_runner_cancel(d, j.id, reason);
+		} else {
+			jq_job_release(&j);
+			REJECT(c, EALREADY, "job %" PRId64 " has already ended (%s)", j.id, st);
+		}
+	} else if (m->type == JQ_REQ_HOLD) {
+		if (j.state != JQ_JOB_QUEUED) {
+			jq_job_release(&j);
+			REJECT(c, EINVAL, "job %" PRId64 " is %s: only queued jobs can be held",
+			       j.id, st);
+		}
+		r = jq_store_job_set_state(d->store, j.id, JQ_JOB_HELD, NULL);
+	} else {
+		if (j.state != JQ_JOB_HELD) {
+			jq_job_release(&j);
+			REJECT(c, EINVAL, "job %" PRId64 " is %s: only held jobs can be released",
+			       j.id, st);
+		}
+		r = jq_store_job_set_state(d->store, j.id, JQ_JOB_QUEUED, NULL);
+		jq_dispatch_schedule(d);
+	}
+	if (r < 0) {
+		jq_job_release(&j);
+		REJECT(c, -r, "job %" PRId64 ": cannot change its state: %s", j.id, strerror(-r));
+	}
+	int64_t id = j.id;
+	jq_job_release(&j);
+	r = jq_store_job_get(d->store, id, &j);
+	if (r < 0)
+		REJECT(c, -r, "cannot read job %" PRId64 ": %s", id, strerror(-r));
+	send_job(c, &j, false);
+	jq_job_release(&j);
+	jq_client_done(c);
+}
+
+static void handle_wait(struct jq_client *c, const struct jq_msg *m)
+{
+	static const uint16_t allowed[] = {JQ_T_ID};
+	struct jq_job j;
+
+	if (!jq_msg_tags_allowed(m, allowed, JQ_ARRAY_SIZE(allowed)))
+		REJECT(c, EINVAL, "wait: unexpected field in request");
+	if (load_job(c, m, &j) < 0)
+		return;
+	if (jq_job_state_is_final(j.state)) {
+		send_job(c, &j, false);
+		jq_job_release(&j);
+		jq_client_done(c);
+		return;
+	}
+	/* Answered by jq_requests_job_ended(); the client stays busy. */
+	c->wait_id = j.id;
+	jq_job_release(&j);
+}
+
+static void handle_logs(struct jq_client *c, const struct jq_msg *m)
+{
+	static const uint16_t allowed[] = {JQ_T_ID, JQ_T_FOLLOW};
+	int64_t follow = 0;
+	struct jq_job j;
+
+	if (!jq_msg_tags_allowed(m, allowed, JQ_ARRAY_SIZE(allowed)))
+		REJECT(c, EINVAL, "logs: unexpected field in request");
+	if (jq_msg_get_i64(m, JQ_T_FOLLOW, &follow) == 0 && follow != 0 && follow != 1)
+		REJECT(c, EINVAL, "logs: invalid follow flag");
+	if (load_job(c, m, &j) < 0)
+		return;
+	jq_logs_start(c, j.id, follow);
+	jq_job_release(&j);
+}
+
+void jq_requests_job_ended(struct jq_daemon *d, int64_t id)
+{
+	struct jq_client *c, *next;
+
+	for (c = d->clients; c; c = next) {
+		next = c->next;
+		if (c->wait_id == id) {
+			struct jq_job j;
+			if (jq_store_job_get(d->store, id, &j) < 0) {
+				reply_error(c, EIO, "cannot read the finished job");
+				continue;
+			}
+			send_job(c, &j, false);
+			jq_job_release(&j);
+			jq_client_done(c);
+		} else if (c->log_id == id && c->log_follow) {
+			jq_logs_pump(c);
+		}
+	}
+}
+
+static const struct {
+	enum jq_msg_type type;
+	void (*handle)(struct jq_client *c, const struct jq_msg *m);
+} handlers[] = {
+    {JQ_REQ_SUBMIT, handle_submit}, {JQ_REQ_LIST, handle_list},	      {JQ_REQ_SHOW, handle_show},
+    {JQ_REQ_LOGS, handle_logs},	    {JQ_REQ_CANCEL, handle_control},  {JQ_REQ_WAIT, handle_wait},
+    {JQ_REQ_HOLD, handle_control},  {JQ_REQ_RELEASE, handle_control},
+};
+
+void jq_request_handle(struct jq_client *c, const struct jq_msg *m)
+{
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(handlers); i++)
+		if (handlers[i].type == m->type) {
+			handlers[i].handle(c, m);
+			return;
+		}
+	reply_error(c, EOPNOTSUPP, "unknown request type");
+}

@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Starting jobs and seeing them end. The daemon never forks: each job gets
+ * a jobq-exec helper through uv_spawn, detached into its own session, so
+ * the job and its record survive the daemon. The helper's result file is
+ * the only source of how the job ended; the daemon turns it into the end
+ * state and the accounting row in one transaction.
+ */
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "jobqd.h"
+#include "jq-log.h"
+#include "jq-time.h"
+#include "jq-util.h"
+
+#define MAX_RUN_GROUPS 1024
+
+struct jq_run *jq_runner_find(struct jq_daemon *d, int64_t id)
+{
+	for (struct jq_run *r = d->runs; r; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+size_t jq_runner_tenant_running(struct jq_daemon *d, const char *tenant)
+{
+	size_t n = 0;
+
+	for (struct jq_run *r = d->runs; r; r = r->next)
+		if (!strcmp(r->tenant, tenant))
+			n++;
+	return n;
+}
+
+const char *jq_runner_wait_reason(struct jq_daemon *d, const struct jq_job *j)
+{
+	const struct jq_tenant_config *t;
+
+	if (j->state == JQ_JOB_HELD)
+		return "held";
+	t = jq_config_tenant(d->config, j->tenant);
+	if (!t)
+		return "tenant removed";
+	if (t->max_running >= 0 &&
+	    (int64_t)jq_runner_tenant_running(d, j->tenant) >= t->max_running)
+		return "tenant max_running";
+	if ((int64_t)d->n_running >= d->config->max_running)
+		return "no free slot";
+	return "queued";
+}
+
+/* Process start time, field 22 of /proc/<pid>/stat, to tell a reused pid. */
+static int64_t proc_start_time(pid_t pid)
+{
+	_cleanup_free_ char *path = jq_asprintf("/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *data = NULL;
+	unsigned long long start;
+	char *p;
+
+	if (!path || jq_read_file(path, 4096, &data, NULL) < 0)
+		return -1;
+	p = strrchr(data, ')');
+	if (!p)
+		return -1;
+	/* After "pid (comm)" come fields 3..; start time is field 22. */
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
+		   &start) != 1)
+		return -1;
+	return (int64_t)start;
+}
+
+static void run_free(struct jq_run *r)
+{
+	free(r->tenant);
+	free(r->run_dir);
+	free(r->cancel_reason);
+	free(r);
+}
+
+static void run_unlink(struct jq_daemon *d, struct jq_run *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		d->runs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	d->n_running--;
+}
+
+static void run_link(struct jq_daemon *d, struct jq_run *r)
+{
+	r->next = d->runs;
+	if (d->runs)
+		d->runs->prev = r;
+	d->runs = r;
+	d->n_running++;
+}
+
+static const char *signal_name(int sig)
+{
+	const char *s = sigabbrev_np(sig);
+	return s ? s : "?";
+}
+
+/* Turns the helper's result into the job's end state and accounting. */
+static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_status)
+{
+	struct jq_exec_result res = {0};
+	struct jq_store_finish f = {.exit_code = -1, .signal = -1, .started_at = -1};
+	_cleanup_free_ char *reason = NULL;
+	int r;
+
+	r = jq_exec_result_read(run->run_dir, &res);
+	if (r < 0) {
+		f.state = JQ_JOB_LOST;
+		reason = jq_asprintf("jobq-exec ended (status %" PRId64 ") without a result: %s",
+				     helper_status, strerror(-r));
+		f.finished_at = jq_now_usec();
+	} else {
+		f.started_at = res.started_at;
+		f.finished_at = res.finished_at;
+		f.exit_code = res.exit_code;
+		f.signal = res.signal;
+		f.acct = &res.acct;
+		if (res.status == JQ_EXEC_FAILED_TO_START) {
+			f.state = JQ_JOB_FAILED_TO_START;
+			reason = strdup(res.message ? res.message : "setup failed");
+			f.acct = NULL;
+		} else if (res.end_cause == JQ_EXEC_END_TIMEOUT) {
+			f.state = JQ_JOB_TIMEOUT;
+			reason = strdup("timed out");
+		} else if (res.end_cause == JQ_EXEC_END_CANCEL || run->cancel_requested) {
+			f.state = JQ_JOB_CANCELLED;
+			reason = strdup(run->cancel_reason ? run->cancel_reason : "cancelled");
+		} else if (res.status == JQ_EXEC_EXITED && res.exit_code == 0) {
+			f.state = JQ_JOB_SUCCEEDED;
+		} else if (res.status == JQ_EXEC_EXITED) {
+			f.state = JQ_JOB_FAILED;
+			reason = jq_asprintf("exited with status %" PRId64, res.exit_code);
+		} else {
+			f.state = JQ_JOB_FAILED;
+			reason = jq_asprintf("killed by signal %" PRId64 " (SIG%s)", res.signal,
+					     signal_name((int)res.signal));
+		}
+		if (res.log_truncated && reason == NULL)
+			reason = strdup("output truncated at max_log_bytes");
+	}
+	f.reason = reason;
+	r = jq_store_job_finish(d->store, run->id, &f);
+	if (r < 0)
+		jq_log_error_errno(r, "job %" PRId64 ": cannot record its end: %m", run->id);
+	else
+		jq_log_info("job %" PRId64 " %s%s%s", run->id, jq_job_state_to_string(f.state),
+			    reason ? ": " : "", reason ? reason : "");
+	jq_exec_result_release(&res);
+	run_unlink(d, run);
+	jq_requests_job_ended(d, run->id);
+	jq_dispatch_schedule(d);
+}
+
+static void on_proc_closed(uv_handle_t *h)
+{
+	run_free(h->data);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal)
+{
+	struct jq_run *run = p->data;
+
+	run_finish(run->daemon, run, term_signal ? 128 + term_signal : status);
+	uv_close((uv_handle_t *)p, on_proc_closed);
+}
+
+static void on_pidfd(uv_poll_t *h, int status, int events)
+{
+	struct jq_run *run = h->data;
+
+	uv_poll_stop(h);
+	run_finish(run->daemon, run, -1);
+	close(run->pidfd);
+	run->pidfd = -1;
+	uv_close((uv_handle_t *)h, on_proc_closed);
+}
+
+/*
+ * The account a job runs as: the tenant's run_as, else the submitter;
+ * root's jobs run as nobody. An unprivileged daemon runs everything as
+ * itself.
+ */
+static int resolve_identity(struct jq_daemon *d, const struct jq_job *j,
+			    const struct jq_tenant_config *t, struct jq_exec_spec *spec,
+			    char **ret_err)
+{
+	const char *account = NULL;
+	struct passwd pw, *pwr = NULL;
+	char buf[16384];
+	gid_t groups[MAX_RUN_GROUPS];
+	int ng = MAX_RUN_GROUPS;
+
+	if (!d->privileged) {
+		spec->uid = geteuid();
+		spec->gid = getegid();
+		return 0;
+	}
+	if (t && t->run_as)
+		account = t->run_as;
+	else if (j->uid == 0)
+		account = "nobody";
+	if (!account) {
+		spec->uid = j->uid;
+		spec->gid = j->gid;
+		spec->gids = calloc(j->n_gids ? j->n_gids : 1, sizeof(int64_t));
+		if (!spec->gids)
+			return -ENOMEM;
+		memcpy(spec->gids, j->gids, j->n_gids * sizeof(int64_t));
+		spec->n_gids = j->n_gids;
+		return 0;
+	}
+	if (getpwnam_r(account, &pw, buf, sizeof(buf), &pwr) != 0 || !pwr) {
+		*ret_err = jq_asprintf("run as: unknown account '%s'", account);
+		return -ENOENT;
+	}
+	if (pw.pw_uid == 0) {
+		*ret_err = jq_asprintf("run as: refusing to run a job as root ('%s')", account);
+		return -EPERM;
+	}
+	spec->uid = pw.pw_uid;
+	spec->gid = pw.pw_gid;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ng) < 0)
+		ng = 0;
+	spec->gids = calloc(ng ? (size_t)ng : 1, sizeof(int64_t));
+	if (!spec->gids)
+		return -ENOMEM;
+	for (int i = 0; i < ng; i++)
+		spec->gids[i] = groups[i];
+	spec->n_gids = (size_t)ng;
+	return 0;
+}
+
+/* Effective limits: the request filled from the tenant's defaults and clamped to its caps. */
+static struct jq_limits effective_limits(const struct jq_job *j, const struct jq_tenant_config *t)
+{
+	struct jq_limits l = j->requested;
+
+	if (!t)
+		return l;
+	if (l.timeout_usec == JQ_LIMIT_UNSET)
+		l.timeout_usec = t->default_timeout_usec;
+	if (t->max_timeout_usec != JQ_LIMIT_UNSET &&
+	    (l.timeout_usec == JQ_LIMIT_UNSET || l.timeout_usec > t->max_timeout_usec))
+		l.timeout_usec = t->max_timeout_usec;
+	/*
+	 * NEEDSWORK: cpus, memory and pids are enforced by the cgroup
+	 * backend; until it applies them they are not effective and are
+	 * reported as null rather than pretended.
+	 */
+	l.cpus_milli = JQ_LIMIT_UNSET;
+	l.memory_bytes = JQ_LIMIT_UNSET;
+	l.pids = JQ_LIMIT_UNSET;
+	return l;
+}
+
+static void fail_start(struct jq_daemon *d, int64_t id, const char *reason)
+{
+	int r = jq_store_job_finish(d->store, id,
+				    &(struct jq_store_finish){
+					.state = JQ_JOB_FAILED_TO_START,
+					.reason = reason,
+					.exit_code = -1,
+					.signal = -1,
+					.started_at = -1,
+					.finished_at = jq_now_usec(),
+				    });
+	if (r < 0)
+		jq_log_error_errno(r, "job %" PRId64 ": cannot record failed start: %m", id);
+	jq_log_warning("job %" PRId64 " failed to start: %s", id, reason);
+	jq_requests_job_ended(d, id);
+}
+
+/*
+ * The job's environment: the submitted one, with JOBQ_JOB_ID and
+ * JOBQ_TENANT set by us (a submitted value of those is replaced).
+ */
+static char **job_env(const struct jq_job *j)
+{
+	size_t n = jq_strv_length(j->env), k = 0;
+	_cleanup_strv_ char **env = calloc(n + 3, sizeof(char *));
+
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(j->env[i], "JOBQ_JOB_ID=", 12) ||
+		    !strncmp(j->env[i], "JOBQ_TENANT=", 12))
+			continue;
+		env[k] = strdup(j->env[i]);
+		if (!env[k++])
+			return NULL;
+	}
+	env[k] = jq_asprintf("JOBQ_JOB_ID=%" PRId64, j->id);
+	if (!env[k++])
+		return NULL;
+	env[k] = jq_asprintf("JOBQ_TENANT=%s", j->tenant);
+	if (!env[k++])
+		return NULL;
+	return TAKE_PTR(env);
+}
+
+static int start_job(struct jq_daemon *d, struct jq_job *j)
+{
+	const struct jq_tenant_config *t = jq_config_tenant(d->config, j->tenant);
+	struct jq_exec_spec spec = {0};
+	_cleanup_free_ char *err = NULL;
+	_cleanup_strv_ char **env = NULL;
+	struct jq_run *run;
+	struct jq_limits eff = effective_limits(j, t);
+	uv_process_options_t opts = {0};
+	uv_stdio_container_t stdio[3];
+	char *args[3];
+	int r;
+
+	r = jq_store_job_mark_starting(d->store, j->id, &eff);
+	if (r < 0)
+		return jq_log_error_errno(r, "job %" PRId64 ": cannot mark it starting: %m", j->id);
+
+	run = calloc(1, sizeof(*run));
+	if (!run)
+		return -ENOMEM;
+	run->daemon = d;
+	run->id = j->id;
+	run->pidfd = -1;
+	run->tenant = strdup(j->tenant);
+	run->run_dir = jq_exec_run_dir(d->config->state_dir, j->id);
+	if (!run->tenant || !run->run_dir) {
+		run_free(run);
+		fail_start(d, j->id, "out of memory");
+		return -ENOMEM;
+	}
+
+	spec.job_id = j->id;
+	spec.argv = j->argv;
+	env = job_env(j);
+	if (!env) {
+		run_free(run);
+		fail_start(d, j->id, "out of memory");
+		return -ENOMEM;
+	}
+	spec.env = env;
+	spec.cwd = j->cwd;
+	spec.limits = eff;
+	spec.max_log_bytes = d->config->max_log_bytes;
+	spec.kill_grace_usec = d->config->kill_grace_usec;
+	r = resolve_identity(d, j, t, &spec, &err);
+	if (r >= 0) {
+		(void)jq_rm_rf(run->run_dir);
+		r = jq_mkdir_p(run->run_dir, 0700);
+		if (r < 0)
+			err = jq_asprintf("cannot create run directory '%s': %s", run->run_dir,
+					  strerror(-r));
+	}
+	if (r >= 0) {
+		r = jq_exec_spec_write(run->run_dir, &spec);
+		if (r < 0)
+			err = jq_asprintf("cannot write '%s/spec': %s", run->run_dir, strerror(-r));
+	}
+	free(spec.gids);
+	if (r < 0) {
+		fail_start(d, j->id, err ? err : strerror(-r));
+		run_free(run);
+		return r;
+	}
+
+	args[0] = d->exec_path;
+	args[1] = run->run_dir;
+	args[2] = NULL;
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = 2;
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = 2;
+	opts.file = d->exec_path;
+	opts.args = args;
+	opts.exit_cb = on_exit_cb;
+	/* Its own session: the job outlives a daemon restart or crash. */
+	opts.flags = UV_PROCESS_DETACHED;
+	opts.stdio = stdio;
+	opts.stdio_count = 3;
+	run->proc.data = run;
+	r = uv_spawn(&d->loop, &run->proc, &opts);
+	if (r < 0) {
+		_cleanup_free_ char *msg =
+		    jq_asprintf("cannot start '%s': %s", d->exec_path, uv_strerror(r));
+		fail_start(d, j->id, msg ? msg : "cannot start jobq-exec");
+		uv_close((uv_handle_t *)&run->proc, on_proc_closed);
+		return r;
+	}
+	run->helper_pid = run->proc.pid;
+	run_link(d, run);
+	r = jq_store_job_mark_running(d->store, j->id, jq_now_usec(), run->helper_pid,
+				      proc_start_time(run->helper_pid));
+	if (r < 0)
+		jq_log_error_errno(r, "job %" PRId64 ": cannot mark it running: %m", j->id);
+	jq_log_info("job %" PRId64 " started (tenant '%s', helper pid %d)", j->id, j->tenant,
+		    (int)run->helper_pid);
+	return 0;
+}
+
+/*
+ * NEEDSWORK: round-robin over tenants with free capacity; the fair-share
+ * policy (decayed usage over weight) replaces the choice of tenant.
+ */
+static void dispatch(struct jq_daemon *d)
+{
+	size_t n = d->config->n_tenants;
+
+	while (!d->stopping && (int64_t)d->n_running < d->config->max_running) {
+		bool started = false;
+		for (size_t k = 0; k < n && (int64_t)d->n_running < d->config->max_running; k++) {
+			const struct jq_tenant_config *t =
+			    &d->config->tenants[(d->tenant_rr + k) % n];
+			struct jq_job j;
+			if (t->max_running >= 0 &&
+			    (int64_t)jq_runner_tenant_running(d, t->name) >= t->max_running)
+				continue;
+			if (jq_store_job_peek_next(d->store, t->name, &j) < 0)
+				continue;
+			(void)start_job(d, &j);
+			jq_job_release(&j);
+			d->tenant_rr = (d->tenant_rr + k + 1) % n;
+			started = true;
+			break;
+		}
+		if (!started)
+			break;
+	}
+}
+
+static void on_dispatch_idle(uv_idle_t *h)
+{
+	uv_idle_stop(h);
+	dispatch(h->data);
+}
+
+void jq_dispatch_schedule(struct jq_daemon *d)
+{
+	if (!d->stopping)
+		uv_idle_start(&d->dispatch_idle, on_dispatch_idle);
+}
+
+int jq_runner_cancel(struct jq_daemon *d, int64_t id, const char *reason)
+{
+	struct jq_run *run = jq_runner_find(d, id);
+
+	if (!run)
+		return -ESRCH;
+	if (!run->cancel_requested) {
+		run->cancel_requested = true;
+		run->cancel_reason = strdup(reason);
+	}
+	/* jobq-exec forwards SIGTERM to the job and kills it after kill_grace. */
+	if (kill(run->helper_pid, SIGTERM) < 0 && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
+void jq_runner_forget_all(struct jq_daemon *d)
+{
+	struct jq_run *run;
+
+	while ((run = d->runs)) {
+		run_unlink(d, run);
+		if (run->adopted) {
+			uv_poll_stop(&run->poll);
+			close(run->pidfd);
+			run->pidfd = -1;
+			uv_close((uv_handle_t *)&run->poll, on_proc_closed);
+		} else {
+			uv_close((uv_handle_t *)&run->proc, on_proc_closed);
+		}
+	}
+}
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+struct recover_ctx {
+	struct jq_daemon *d;
+	int64_t *ids;
+	size_t n, cap;
+};
+
+static int collect(const struct jq_job *j, void *u)
+{
+	struct recover_ctx *ctx = u;
+
+	if (ctx->n == ctx->cap) {
+		size_t ncap = ctx->cap ? ctx->cap * 2 : 64;
+		int64_t *p = realloc(ctx->ids, ncap * sizeof(int64_t));
+		if (!p)
+			return -ENOMEM;
+		ctx->ids = p;
+		ctx->cap = ncap;
+	}
+	ctx->ids[ctx->n++] = j->id;
+	return 0;
+}
+
+/* Adopts a live helper of an earlier daemon, watching it through a pidfd. */
+static int adopt(struct jq_daemon *d, const struct jq_job *j)
+{
+	struct jq_run *run;
+	int fd, r;
+
+	if (j->helper_pid <= 0 || proc_start_time((pid_t)j->helper_pid) != j->helper_start_time)
+		return -ESRCH;
+	fd = pidfd_open_((pid_t)j->helper_pid);
+	if (fd < 0)
+		return -errno;
+	run = calloc(1, sizeof(*run));
+	if (!run) {
+		close(fd);
+		return -ENOMEM;
+	}
+	run->daemon = d;
+	run->id = j->id;
+	run->adopted = true;
+	run->pidfd = fd;
+	run->helper_pid = (pid_t)j->helper_pid;
+	run->tenant = strdup(j->tenant);
+	run->run_dir = jq_exec_run_dir(d->config->state_dir, j->id);
+	if (!run->tenant || !run->run_dir) {
+		close(fd);
+		run_free(run);
+		return -ENOMEM;
+	}
+	r = uv_poll_init(&d->loop, &run->poll, fd);
+	if (r < 0) {
+		close(fd);
+		run_free(run);
+		return r;
+	}
+	run->poll.data = run;
+	run_link(d, run);
+	uv_poll_start(&run->poll, UV_READABLE, on_pidfd);
+	jq_log_info("job %" PRId64 " adopted (helper pid %" PRId64 ")", j->id, j->helper_pid);
+	return 0;
+}
+
+int jq_runner_recover(struct jq_daemon *d)
+{
+	static const enum jq_job_state states[] = {JQ_JOB_STARTING, JQ_JOB_RUNNING};
+	struct recover_ctx ctx = {.d = d};
+	int r = 0;
+
+	for (size_t s = 0; s < JQ_ARRAY_SIZE(states); s++) {
+		struct jq_store_filter f = {.state = (int)states[s], .uid = -1, .limit = -1};
+		r = jq_store_job_list(d->store, &f, collect, &ctx);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < ctx.n; i++) {
+		struct jq_job j;
+		if (jq_store_job_get(d->store, ctx.ids[i], &j) < 0)
+			continue;
+		if (j.state == JQ_JOB_RUNNING && adopt(d, &j) >= 0) {
+			jq_job_release(&j);
+			continue;
+		}
+		/* The helper is gone: its result, if it wrote one, says how the job ended. */
+		struct jq_run tmp = {.daemon = d, .id = j.id};
+		tmp.run_dir = jq_exec_run_dir(d->config->state_dir, j.id);
+		struct jq_exec_result res = {0};
+		if (tmp.run_dir && jq_exec_result_read(tmp.run_dir, &res) >= 0) {
+			struct jq_run *run = calloc(1, sizeof(*run));
+			jq_exec_result_release(&res);
+			if (run) {
+				*run = tmp;
+				run->tenant = strdup(j.tenant);
+				run_link(d, run);
+				run_finish(d, run, -1);
+				run_free(run);
+				tmp.run_dir = NULL;
+			}
+		} else if (j.state == JQ_JOB_STARTING) {
+			fail_start(d, j.id, "jobqd stopped while the job was starting");
+		} else {
+			int k = jq_store_job_finish(
+			    d->store, j.id,
+			    &(struct jq_store_finish){
+				.state = JQ_JOB_LOST,
+				.reason = "its jobq-exec helper is gone without a result "
+					  "(host reboot or killed)",
+				.exit_code = -1,
+				.signal = -1,
+				.started_at = -1,
+				.finished_at = jq_now_usec(),
+			    });
+			if (k < 0)
+				jq_log_error_errno(k, "job %" PRId64 ": cannot mark it lost: %m",
+						   j.id);
+			else
+				jq_log_warning("job %" PRId64 " lost: helper gone without a result",
+					       j.id);
+		}
+		free(tmp.run_dir);
+		jq_job_release(&j);
+	}
+out:
+	free(ctx.ids);
+	return r;
+}

@@ -1,0 +1,144 @@
+# Shared helpers of the integration tests: each test starts a real jobqd on
+# a temporary socket, database and state directory and drives it with the
+# real jobq. Sourced, not run.
+set -euo pipefail
+
+: "${JQ_BIN_DIR:?JQ_BIN_DIR must point at the built bin/ directory}"
+JOBQ="$JQ_BIN_DIR/jobq"
+JOBQD="$JQ_BIN_DIR/jobqd"
+JQ_TMP=""
+JQ_DPID=""
+JQ_USERS=()
+JQ_FAILED=0
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	JQ_FAILED=1
+	exit 1
+}
+
+pass() {
+	echo "ok: $*"
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root (to run jobs as other users)"
+}
+
+# Stops what this test started: the daemon by its pid, helpers of jobs in
+# our own state directory by theirs, the throwaway users.
+jq_cleanup() {
+	local rc=$?
+	if [ -n "$JQ_DPID" ] && kill -0 "$JQ_DPID" 2>/dev/null; then
+		kill -TERM "$JQ_DPID" 2>/dev/null || true
+		wait "$JQ_DPID" 2>/dev/null || true
+	fi
+	if [ -n "$JQ_TMP" ]; then
+		local p
+		for p in $(pgrep -f "jobq-exec $JQ_TMP/" || true); do
+			kill -KILL "$p" 2>/dev/null || true
+		done
+		if [ "$rc" != 0 ] && [ -f "$JQ_TMP/jobqd.log" ]; then
+			echo "--- jobqd log ---" >&2
+			tail -n 50 "$JQ_TMP/jobqd.log" >&2 || true
+		fi
+		rm -rf "$JQ_TMP"
+	fi
+	local u
+	for u in "${JQ_USERS[@]}"; do
+		userdel -r "$u" >/dev/null 2>&1 || userdel "$u" >/dev/null 2>&1 || true
+		groupdel "$u" >/dev/null 2>&1 || true
+	done
+	exit "$rc"
+}
+trap jq_cleanup EXIT
+# ctest stops a test that runs too long with SIGTERM: clean up then too.
+trap 'exit 143' TERM INT
+
+# jq_setup: a temporary directory, world-traversable so that jobs running
+# as other users can use it as their working directory.
+jq_setup() {
+	JQ_TMP=$(mktemp -d /tmp/jq-it.XXXXXX)
+	chmod 0755 "$JQ_TMP"
+	JQ_CONF="$JQ_TMP/jobq.ini"
+	export JOBQ_CONFIG="$JQ_CONF"
+	JQ_WORK="$JQ_TMP/work"
+	mkdir -m 1777 "$JQ_WORK"
+}
+
+# jq_config <tenant sections...>: writes the INI with our paths and the
+# given extra text (read from stdin) appended.
+jq_config() {
+	{
+		echo "[daemon]"
+		echo "socket = $JQ_TMP/jobq.sock"
+		echo "database = $JQ_TMP/jobq.db"
+		echo "state_dir = $JQ_TMP/state"
+		echo "cgroup_name = jq-test-$$"
+		echo "kill_grace = 2s"
+		cat
+	} >"$JQ_CONF"
+}
+
+# Polls cmd until it succeeds, at most $1 seconds: waiting for a state,
+# not sleeping for a guess.
+wait_until() {
+	local limit=$1
+	shift
+	local deadline=$((SECONDS + limit))
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+jq_start() {
+	"$JOBQD" -c "$JQ_CONF" --foreground >>"$JQ_TMP/jobqd.log" 2>&1 &
+	JQ_DPID=$!
+	wait_until 20 "$JOBQ" list || fail "jobqd did not come up (log: $(tail -n 5 "$JQ_TMP/jobqd.log"))"
+}
+
+jq_stop() {
+	kill -TERM "$JQ_DPID"
+	wait "$JQ_DPID" || true
+	JQ_DPID=""
+}
+
+# A throwaway user (removed at exit). Prints its name.
+jq_user() {
+	local name="jqt$1$$"
+	name=${name:0:31}
+	useradd -M -N -s /bin/sh "$name" >/dev/null
+	JQ_USERS+=("$name")
+	echo "$name"
+}
+
+# Reads one key of a JSON object on stdin: json_get key [key...]
+json_get() {
+	python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print("null" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else v))
+' "$@"
+}
+
+assert_eq() {
+	local what=$1 want=$2 got=$3
+	[ "$want" = "$got" ] || fail "$what: want '$want', got '$got'"
+}
+
+# assert_exit <code> cmd...: runs cmd and checks its exit code.
+assert_exit() {
+	local want=$1
+	shift
+	local got=0
+	"$@" || got=$?
+	[ "$got" = "$want" ] || fail "'$*' exited $got, want $want"
+}
