@@ -56,11 +56,15 @@ enum jq_msg_type {
 	JQ_REQ_WAIT = 6,
 	JQ_REQ_HOLD = 7,
 	JQ_REQ_RELEASE = 8,
+	JQ_REQ_SHARE = 9,   /* fair share: `jobq share` */
+	JQ_REQ_REPORT = 10, /* accounting: `jobq report` */
+	JQ_REQ_DOCTOR = 11, /* cgroups/sandbox: `jobq doctor` */
 	/* replies, daemon -> client */
 	JQ_REP_ERROR = 100,
 	JQ_REP_JOB = 101,
 	JQ_REP_LOG = 102,
 	JQ_REP_END = 103,
+	JQ_REP_ROW = 104, /* one row of a report, share or doctor answer */
 	/* records in a job's run directory */
 	JQ_MSG_EXEC_SPEC = 200,
 	JQ_MSG_EXEC_RESULT = 201,

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "jq-exec.h"
 
@@ -97,6 +98,29 @@ struct jq_exec_diag {
  */
 int jq_exec_run(const char *run_dir, const struct jq_exec_spec *s, int sfd,
 		struct jq_exec_result *ret, struct jq_exec_diag *diag);
+
+/*
+ * The seam between how the job process is created (the sandbox: fork or
+ * clone3 with namespaces, id maps, the init) and where it is placed (the
+ * cgroup backend). jq_exec_spawn_job() creates the child blocked, calls
+ * place() with its pid (v1: write every hierarchy's cgroup.procs), then
+ * releases it into jq_exec_child_run(): no instruction of the job runs
+ * outside its cgroup. cgroup_fd >= 0 (v2) places it at clone time with
+ * CLONE_INTO_CGROUP instead.
+ */
+struct jq_exec_spawn_opts {
+	int cgroup_fd;
+	int (*place)(pid_t pid, void *userdata);
+	void *place_data;
+};
+
+/*
+ * Creates the job process. Returns its pid (as seen by the helper), or
+ * -errno; on failure *ret_step names the step ("fork", "place", ...) and no
+ * child is left behind.
+ */
+pid_t jq_exec_spawn_job(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds,
+			const struct jq_exec_spawn_opts *o, const char **ret_step);
 
 /* The "<step>: <strerror> ('<value>')" message of a failed step. */
 char *jq_exec_step_message(const char *step, int err, const char *value);

@@ -460,15 +460,17 @@ int jq_exec_run(const char *run_dir, const struct jq_exec_spec *s, int sfd,
 
 	res.started_at = jq_now_usec();
 	mono_start = jq_mono_usec();
-	r.pid = fork();
-	if (r.pid < 0) {
-		k = result_failed(&res, diag, "fork", errno, NULL);
-		goto out;
-	}
-	if (r.pid == 0) {
+	{
 		struct jq_exec_child_fds fds = {
 		    .stdout_fd = out[1], .stderr_fd = err[1], .report_fd = rep[1]};
-		jq_exec_child_run(s, &fds);
+		struct jq_exec_spawn_opts so = {.cgroup_fd = -1};
+		const char *step = NULL;
+		r.pid = jq_exec_spawn_job(s, &fds, &so, &step);
+		if (r.pid < 0) {
+			k = result_failed(&res, diag, step, -r.pid, NULL);
+			r.pid = -1;
+			goto out;
+		}
 	}
 	/* Only the job may hold the write ends, or the pipes never see EOF. */
 	jq_closep(&out[1]);

@@ -121,8 +121,12 @@ void jq_logs_start(struct jq_client *c, int64_t id, bool follow);
 void jq_logs_pump(struct jq_client *c);
 void jq_logs_timer_update(struct jq_daemon *d);
 
-/* runner.c */
+/* dispatch.c */
 void jq_dispatch_schedule(struct jq_daemon *d);
+
+/* runner.c */
+/* Starts a queued job: effective limits, run directory, spec, jobq-exec. */
+int jq_runner_start(struct jq_daemon *d, struct jq_job *j);
 int jq_runner_cancel(struct jq_daemon *d, int64_t id, const char *reason);
 /* Closes the handles of all runs without touching their helpers. */
 void jq_runner_forget_all(struct jq_daemon *d);
