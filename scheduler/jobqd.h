@@ -125,6 +125,13 @@ void jq_logs_timer_update(struct jq_daemon *d);
 void jq_dispatch_schedule(struct jq_daemon *d);
 
 /* runner.c */
+/*
+ * A job's effective limits: its request filled from the tenant's default_*
+ * and clamped to the tenant's caps (what dispatch admits on, and what
+ * jq_runner_start applies).
+ */
+struct jq_limits jq_runner_effective_limits(const struct jq_job *j,
+					    const struct jq_tenant_config *t);
 /* Starts a queued job: effective limits, run directory, spec, jobq-exec. */
 int jq_runner_start(struct jq_daemon *d, struct jq_job *j);
 int jq_runner_cancel(struct jq_daemon *d, int64_t id, const char *reason);

@@ -247,7 +247,8 @@ static int resolve_identity(struct jq_daemon *d, const struct jq_job *j,
 }
 
 /* Effective limits: the request filled from the tenant's defaults and clamped to its caps. */
-static struct jq_limits effective_limits(const struct jq_job *j, const struct jq_tenant_config *t)
+struct jq_limits jq_runner_effective_limits(const struct jq_job *j,
+					    const struct jq_tenant_config *t)
 {
 	struct jq_limits l = j->requested;
 
@@ -321,7 +322,7 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	_cleanup_free_ char *err = NULL;
 	_cleanup_strv_ char **env = NULL;
 	struct jq_run *run;
-	struct jq_limits eff = effective_limits(j, t);
+	struct jq_limits eff = jq_runner_effective_limits(j, t);
 	uv_process_options_t opts = {0};
 	uv_stdio_container_t stdio[3];
 	char *args[3];
