@@ -122,8 +122,13 @@ static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_s
 	r = jq_exec_result_read(run->run_dir, &res);
 	if (r < 0) {
 		f.state = JQ_JOB_LOST;
-		reason = jq_asprintf("jobq-exec ended (status %" PRId64 ") without a result: %s",
-				     helper_status, strerror(-r));
+		if (helper_status >= 0)
+			reason = jq_asprintf("its jobq-exec helper ended (status %" PRId64
+					     ") without a result: %s",
+					     helper_status, strerror(-r));
+		else
+			reason = jq_asprintf("its jobq-exec helper ended without a result: %s",
+					     strerror(-r));
 		f.finished_at = jq_now_usec();
 	} else {
 		f.started_at = res.started_at;
