@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Torture of a live jobqd (used by test-torture.sh): 10,000 connections
+opened and dropped, half-sent frames, a client trickling one byte at a
+time; throughout, a normal client must be served promptly and the daemon
+must not leak file descriptors."""
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+SOCK, DPID = sys.argv[1], int(sys.argv[2])
+REQ_LIST, REP_END = 2, 103
+
+
+def frame(typ, payload=b""):
+    return struct.pack(">IHH", len(payload), 1, typ) + payload
+
+
+def nfds():
+    return len(os.listdir(f"/proc/{DPID}/fd"))
+
+
+def list_rtt():
+    t = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(SOCK)
+    s.sendall(frame(REQ_LIST))
+    buf = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise SystemExit("FAIL: daemon closed a normal client")
+        buf += chunk
+        # Walk the frames; stop at END.
+        off, done = 0, False
+        while len(buf) - off >= 8:
+            n, _, typ = struct.unpack(">IHH", buf[off:off + 8])
+            if len(buf) - off - 8 < n:
+                break
+            off += 8 + n
+            if typ == REP_END:
+                done = True
+        if done:
+            break
+    s.close()
+    return time.monotonic() - t
+
+
+base_fds = nfds()
+worst = 0.0
+stop = False
+
+
+def trickle():
+    # One byte of a frame at a time, with pauses, for as long as the test runs.
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(SOCK)
+    data = frame(REQ_LIST)
+    i = 0
+    while not stop and i < len(data) - 1:
+        s.send(data[i:i + 1])
+        i += 1
+        time.sleep(0.2)
+    s.close()
+
+
+t = threading.Thread(target=trickle)
+t.start()
+
+for i in range(10000):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(SOCK)
+    if i % 3 == 1:
+        s.send(frame(REQ_LIST)[:5])          # a truncated header
+    elif i % 3 == 2:
+        s.send(struct.pack(">IHH", 1 << 20, 1, 1) + b"x" * 100)  # a frame cut short
+    s.close()
+    if i % 1000 == 0:
+        worst = max(worst, list_rtt())
+stop = True
+t.join()
+
+worst = max(worst, list_rtt())
+print(f"ok: 10000 connections opened and dropped; worst normal request {worst * 1000:.1f} ms")
+if worst > 2.0:
+    raise SystemExit(f"FAIL: a normal client waited {worst:.2f} s")
+
+# Every dropped connection must have been closed: allow the loop a moment.
+deadline = time.monotonic() + 10
+while nfds() > base_fds + 2 and time.monotonic() < deadline:
+    time.sleep(0.05)
+if nfds() > base_fds + 2:
+    raise SystemExit(f"FAIL: fd leak: {base_fds} fds before, {nfds()} after")
+print(f"ok: no fd leak ({base_fds} -> {nfds()})")
