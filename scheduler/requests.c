@@ -373,30 +373,33 @@ static void handle_control(struct jq_client *c, const struct jq_msg *m)
 		} else if (j.state == JQ_JOB_STARTING || j.state == JQ_JOB_RUNNING) {
 			r = jq_runner_cancel(d, j.id, reason);
 		} else {
+			int64_t id = j.id;
 			jq_job_release(&j);
-			REJECT(c, EALREADY, "job %" PRId64 " has already ended (%s)", j.id, st);
+			REJECT(c, EALREADY, "job %" PRId64 " has already ended (%s)", id, st);
 		}
 	} else if (m->type == JQ_REQ_HOLD) {
 		if (j.state != JQ_JOB_QUEUED) {
+			int64_t id = j.id;
 			jq_job_release(&j);
-			REJECT(c, EINVAL, "job %" PRId64 " is %s: only queued jobs can be held",
-			       j.id, st);
+			REJECT(c, EINVAL, "job %" PRId64 " is %s: only queued jobs can be held", id,
+			       st);
 		}
 		r = jq_store_job_set_state(d->store, j.id, JQ_JOB_HELD, NULL);
 	} else {
 		if (j.state != JQ_JOB_HELD) {
+			int64_t id = j.id;
 			jq_job_release(&j);
 			REJECT(c, EINVAL, "job %" PRId64 " is %s: only held jobs can be released",
-			       j.id, st);
+			       id, st);
 		}
 		r = jq_store_job_set_state(d->store, j.id, JQ_JOB_QUEUED, NULL);
 		jq_dispatch_schedule(d);
 	}
+	int64_t id = j.id;
 	if (r < 0) {
 		jq_job_release(&j);
-		REJECT(c, -r, "job %" PRId64 ": cannot change its state: %s", j.id, strerror(-r));
+		REJECT(c, -r, "job %" PRId64 ": cannot change its state: %s", id, strerror(-r));
 	}
-	int64_t id = j.id;
 	jq_job_release(&j);
 	r = jq_store_job_get(d->store, id, &j);
 	if (r < 0)

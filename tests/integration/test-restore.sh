@@ -65,8 +65,10 @@ helper=$(pgrep -f "jobq-exec $JQ_TMP/state/jobs/$d\$")
 kill -KILL "$JQ_DPID"
 wait "$JQ_DPID" 2>/dev/null || true
 JQ_DPID=""
-pkill -KILL -P "$helper" || true
+# The helper first, so it cannot record its job's death; then the job.
+children=$(pgrep -P "$helper" || true)
 kill -KILL "$helper"
+[ -z "$children" ] || kill -KILL $children
 jq_start
 assert_eq "vanished helper" lost "$("$JOBQ" show "$d" --json | json_get state)"
 "$JOBQ" show "$d" --json | json_get reason | grep -q "jobq-exec helper" ||
