@@ -67,20 +67,13 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
     [JQ_STMT_FINISH] = "UPDATE jobs SET state = ?2, reason = ?3, exit_code = ?4, signal = ?5, "
 		       "started_at = ?6, finished_at = ?7, helper_pid = NULL, "
 		       "helper_start_time = NULL WHERE id = ?1 AND state = ?8",
-    /*
-     * Copies the end state and the job's identity just written, so the two
-     * rows cannot disagree and the accounting row stands on its own once
-     * retention deletes the job. ?2..?8 are the measurements (NULL =
-     * unknown), ?9 the host name.
-     */
+    /* Copies the end state just written, so the two rows cannot disagree. */
     [JQ_STMT_ACCT_INSERT] =
-	"INSERT INTO accounting (job_id, tenant, user, uid, name, host, state, exit_code, signal, "
-	"submitted_at, started_at, finished_at, queue_wait_usec, wall_usec, cpu_user_usec, "
-	"cpu_system_usec, memory_peak_bytes, io_read_bytes, io_write_bytes, eff_cpus_milli, "
-	"eff_memory_bytes, eff_pids, eff_timeout_usec) "
-	"SELECT id, tenant, user, uid, name, ?9, state, exit_code, signal, submitted_at, "
-	"started_at, finished_at, ?8, ?7, ?2, ?3, ?4, ?5, ?6, eff_cpus_milli, eff_memory_bytes, "
-	"eff_pids, eff_timeout_usec FROM jobs WHERE id = ?1",
+	"INSERT INTO accounting (job_id, tenant, user, cpu_user_usec, cpu_system_usec, "
+	"memory_peak_bytes, io_read_bytes, io_write_bytes, wall_usec, queue_wait_usec, "
+	"state, exit_code, signal, finished_at) "
+	"SELECT id, tenant, user, ?2, ?3, ?4, ?5, ?6, ?7, ?8, state, exit_code, signal, "
+	"finished_at FROM jobs WHERE id = ?1",
 
     [JQ_STMT_EXPLAIN_CLAIM] = ("EXPLAIN QUERY PLAN " SQL_PEEK_NEXT),
     [JQ_STMT_EXPLAIN_LIST_STATE] = ("EXPLAIN QUERY PLAN " SQL_LIST_STATE),
