@@ -70,6 +70,9 @@ extern const struct cli_cmd cli_cmd_cancel;
 extern const struct cli_cmd cli_cmd_hold;
 extern const struct cli_cmd cli_cmd_release;
 extern const struct cli_cmd cli_cmd_wait;
+extern const struct cli_cmd cli_cmd_report; /* accounting (issue 6) */
+extern const struct cli_cmd cli_cmd_doctor; /* cgroups (issue 3) */
+extern const struct cli_cmd cli_cmd_share;  /* fair share (issue 5) */
 
 /* jobq.c: usage and argument helpers shared by the commands. */
 
@@ -186,13 +189,14 @@ enum cli_log_flags {
 	CLI_LOG_DRAIN = 1 << 1,
 };
 
-/*
- * Sends LOGS {ID, FOLLOW?} and copies JQ_REP_LOG data to fd 1 or 2 until
- * JQ_REP_END. ret must be initialised with cli_log_result_init(). Returns 0,
- * or a negative errno after printing the error.
- */
 void cli_log_result_init(struct cli_log_result *r);
 void cli_log_result_release(struct cli_log_result *r);
+/*
+ * Sends LOGS {ID, FOLLOW?} and copies JQ_REP_LOG data to fd 1 or 2 as it
+ * arrives, until JQ_REP_END. ret must have been initialised with
+ * cli_log_result_init(). Returns 0 (also when stdout's reader went away),
+ * or a negative errno after printing the error.
+ */
 int cli_stream_logs(struct cli *c, int64_t id, enum cli_log_flags flags,
 		    struct cli_log_result *ret);
 

@@ -21,6 +21,9 @@ struct submit_opts {
 	bool has_priority;
 	int64_t after[JQ_PROTO_MAX_AFTER];
 	size_t n_after;
+	int64_t after_any[JQ_PROTO_MAX_AFTER]; /* --after-any */
+	size_t n_after_any;
+	int64_t array;	/* --array N, 0 = not given */
 	char **env_add; /* --env K=V, in order; points into argv */
 	size_t n_env_add;
 	bool hold;
@@ -35,7 +38,11 @@ static int invalid_value(const struct cli_cmd *cmd, const char *opt, const char 
 			       r == -ERANGE ? "out of range" : expected);
 }
 
-static int parse_after(const struct cli_cmd *cmd, const char *value, struct submit_opts *o)
+/* The most copies one --array may ask for (the daemon checks too). */
+#define CLI_ARRAY_MAX 100000
+
+static int parse_ids(const struct cli_cmd *cmd, const char *opt, const char *value, int64_t *ids,
+		     size_t *n_ids)
 {
 	_cleanup_free_ char *copy = strdup(value);
 	char *save = NULL, *tok;
@@ -44,16 +51,16 @@ static int parse_after(const struct cli_cmd *cmd, const char *value, struct subm
 		return cli_error("out of memory");
 	/* strtok_r would skip empty elements: "1,,2" is a typo, not a list of two. */
 	if (!*value || value[0] == ',' || value[strlen(value) - 1] == ',' || strstr(value, ",,"))
-		return cli_usage_error(cmd, "invalid --after '%s': expected job ids like 12,13",
+		return cli_usage_error(cmd, "invalid --%s '%s': expected job ids like 12,13", opt,
 				       value);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (o->n_after >= JQ_PROTO_MAX_AFTER)
-			return cli_usage_error(cmd, "too many --after jobs (limit %d)",
+		if (*n_ids >= JQ_PROTO_MAX_AFTER)
+			return cli_usage_error(cmd, "too many --%s jobs (limit %d)", opt,
 					       JQ_PROTO_MAX_AFTER);
-		if (cli_parse_id(tok, &o->after[o->n_after]) < 0)
-			return cli_usage_error(cmd, "invalid --after '%s': '%s' is not a job id",
+		if (cli_parse_id(tok, &ids[*n_ids]) < 0)
+			return cli_usage_error(cmd, "invalid --%s '%s': '%s' is not a job id", opt,
 					       value, tok);
-		o->n_after++;
+		(*n_ids)++;
 	}
 	return CLI_EXIT_OK;
 }
@@ -127,7 +134,15 @@ static int parse_value(const struct cli_cmd *cmd, int opt, const char *v, struct
 		o->has_priority = true;
 		return CLI_EXIT_OK;
 	case 'a':
-		return parse_after(cmd, v, o);
+		return parse_ids(cmd, "after", v, o->after, &o->n_after);
+	case 'A':
+		return parse_ids(cmd, "after-any", v, o->after_any, &o->n_after_any);
+	case 'N':
+		r = jq_parse_int64(v, 1, CLI_ARRAY_MAX, &o->array);
+		if (r < 0)
+			return cli_usage_error(cmd, "invalid --array '%s': expected 1..%d copies",
+					       v, CLI_ARRAY_MAX);
+		return CLI_EXIT_OK;
 	case 'e':
 		if (!strchr(v, '=') || v[0] == '=' || !jq_utf8_valid(v, strlen(v)))
 			return cli_usage_error(cmd, "invalid --env '%s': expected NAME=VALUE", v);
@@ -188,12 +203,13 @@ static int build_env(const struct submit_opts *o, char ***ret_env)
 	return 0;
 }
 
+/* Counted with their NUL bytes, as execve() and jobqd count them. */
 static size_t strv_bytes(char *const *v)
 {
 	size_t n = 0;
 
 	for (; v && *v; v++)
-		n += strlen(*v);
+		n += strlen(*v) + 1;
 	return n;
 }
 
@@ -216,6 +232,10 @@ static void put_request(struct jq_msg_writer *w, const struct submit_opts *o, ch
 		jq_msg_put_i64(w, JQ_T_PRIORITY, o->priority);
 	for (size_t i = 0; i < o->n_after; i++)
 		jq_msg_put_i64(w, JQ_T_AFTER, o->after[i]);
+	for (size_t i = 0; i < o->n_after_any; i++)
+		jq_msg_put_i64(w, JQ_T_AFTER_ANY, o->after_any[i]);
+	if (o->array > 0)
+		jq_msg_put_i64(w, JQ_T_ARRAY, o->array);
 	if (o->hold)
 		jq_msg_put_i64(w, JQ_T_HOLD, 1);
 }
@@ -242,13 +262,22 @@ static int submit_wait(struct cli *c, int64_t id)
 static int submit_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"tenant", required_argument, NULL, 't'},	{"name", required_argument, NULL, 'n'},
-	    {"cpus", required_argument, NULL, 'C'},	{"memory", required_argument, NULL, 'm'},
-	    {"timeout", required_argument, NULL, 'T'},	{"pids", required_argument, NULL, 'p'},
-	    {"priority", required_argument, NULL, 'P'}, {"after", required_argument, NULL, 'a'},
-	    {"env", required_argument, NULL, 'e'},	{"hold", no_argument, NULL, 'H'},
-	    {"wait", no_argument, NULL, 'w'},		{"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},		{},
+	    {"tenant", required_argument, NULL, 't'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"cpus", required_argument, NULL, 'C'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"pids", required_argument, NULL, 'p'},
+	    {"priority", required_argument, NULL, 'P'},
+	    {"after", required_argument, NULL, 'a'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"hold", no_argument, NULL, 'H'},
+	    {"after-any", required_argument, NULL, 'A'},
+	    {"array", required_argument, NULL, 'N'},
+	    {"wait", no_argument, NULL, 'w'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	_cleanup_(cli_job_releasep) struct cli_job j;
 	_cleanup_free_ struct submit_opts *o = NULL;
@@ -256,6 +285,7 @@ static int submit_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 	_cleanup_free_ char **env = NULL;
 	_cleanup_free_ char *cwd = NULL;
 	struct jq_msg_writer w;
+	int64_t copies = 1;
 	char **job_argv;
 	size_t bytes;
 	int opt, r;
@@ -299,6 +329,9 @@ static int submit_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 	if (o->wait && o->json)
 		/* The job's output goes to stdout: a JSON object there could not be parsed. */
 		return cli_usage_error(cmd, "--wait and --json cannot be combined");
+	if (o->wait && o->array > 1)
+		return cli_usage_error(cmd,
+				       "--wait and --array cannot be combined (use 'jobq wait')");
 	job_argv = argv + optind;
 	for (int i = 0; job_argv[i]; i++)
 		if (!jq_utf8_valid(job_argv[i], strlen(job_argv[i])))
@@ -336,6 +369,8 @@ static int submit_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 			jq_msg_release(&m);
 			return cli_error("unexpected reply from jobqd (type %u)", m.type);
 		}
+		if (jq_msg_get_i64(&m, JQ_T_ARRAY, &copies) < 0 || copies < 1)
+			copies = 1;
 		r = cli_job_from_msg(&m, &j);
 		jq_msg_release(&m);
 		if (r < 0)
@@ -348,12 +383,18 @@ static int submit_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 		json_t *v = cli_job_to_json(&j, 0);
 		if (!v)
 			return cli_error("out of memory");
+		/* --array: the first job, and how many consecutive ids were made. */
+		if (copies > 1 && json_object_set_new(v, "array", json_integer(copies)) < 0) {
+			json_decref(v);
+			return cli_error("out of memory");
+		}
 		r = cli_json_print(v, stdout);
 		json_decref(v);
 		if (r == -ENOMEM)
 			return cli_error("out of memory");
 	} else {
-		printf("%" PRId64 "\n", j.job.id);
+		for (int64_t k = 0; k < copies; k++)
+			printf("%" PRId64 "\n", j.job.id + k);
 	}
 	return cli_finish_stdout(CLI_EXIT_OK);
 }
@@ -371,7 +412,11 @@ const struct cli_cmd cli_cmd_submit = {
 	    "  --timeout DUR    wall-clock limit (90s, 30m, 2h, 1d); exits 124\n"
 	    "  --pids N         process limit\n"
 	    "  --priority P     -1000..1000, higher first within the tenant\n"
-	    "  --after ID,...   start only after these jobs\n"
+	    "  --after ID,...   start only after these jobs succeeded; if one fails, times\n"
+	    "                   out or is cancelled, this job is cancelled\n"
+	    "  --after-any ID,... start once these jobs ended, whatever their state\n"
+	    "  --array N        N copies (1..100000), JOBQ_ARRAY_INDEX=0..N-1; prints\n"
+	    "                   every id\n"
 	    "  --env K=V        set a variable in the job's environment (repeatable)\n"
 	    "  --hold           queue the job held, until 'jobq release'\n"
 	    "  --wait           stream the job's output and exit like the job\n"

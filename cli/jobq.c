@@ -14,8 +14,9 @@
 #include "jq-paths.h"
 
 static const struct cli_cmd *const cli_cmds[] = {
-    &cli_cmd_submit, &cli_cmd_list, &cli_cmd_show, &cli_cmd_logs,
-    &cli_cmd_cancel, &cli_cmd_wait, &cli_cmd_hold, &cli_cmd_release,
+    &cli_cmd_submit, &cli_cmd_list,   &cli_cmd_show,  &cli_cmd_logs,
+    &cli_cmd_cancel, &cli_cmd_wait,   &cli_cmd_hold,  &cli_cmd_release,
+    &cli_cmd_report, &cli_cmd_doctor, &cli_cmd_share,
 };
 
 static const struct cli_cmd *cli_cmd_find(const char *name)

@@ -255,6 +255,8 @@ json_t *cli_job_to_json(const struct cli_job *j, enum cli_json_flags flags)
 	set(o, "name", json_str(job->name), &ok);
 	set(o, "state", json_str(jq_job_state_to_string(job->state)), &ok);
 	set(o, "reason", json_str(job->reason), &ok);
+	/* Fair share (issue 5): place among the tenant's waiting jobs, null otherwise. */
+	set(o, "position", json_i64(j->position), &ok);
 	set(o, "exit_code", json_i64(job->exit_code), &ok);
 	set(o, "signal", json_i64(job->signal), &ok);
 	set(o, "submitted_at", json_time(job->submitted_at), &ok);

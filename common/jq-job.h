@@ -38,7 +38,8 @@ bool jq_job_state_is_final(enum jq_job_state s);
  * The state machine, in one place:
  *   queued   -> held, starting, cancelled
  *   held     -> queued, cancelled
- *   starting -> running, failed_to_start, cancelled, lost
+ *   starting -> running, failed_to_start, cancelled, lost,
+ *               queued (recovery: the daemon died before the helper existed)
  *   running  -> succeeded, failed, timeout, oom, cancelled, lost,
  *               failed_to_start (jobq-exec runs before the job's own code:
  *               a sandbox step can still fail after the helper started)

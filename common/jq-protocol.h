@@ -118,6 +118,46 @@ enum jq_tag {
 	JQ_T_END_CAUSE = 44,	 /* i64, enum jq_exec_end_cause */
 	JQ_T_LOG_TRUNCATED = 45, /* i64 0/1 */
 	JQ_T_POSITION = 46,	 /* i64, position among its tenant's waiting jobs */
+	/* fair share (issue 5): SUBMIT fields; SHARE {} -> ROW* END */
+	JQ_T_ARRAY = 60,	      /* i64 SUBMIT: copies (submit --array N); reply: N */
+	JQ_T_AFTER_ANY = 61,	      /* i64 job id, repeated: runs once it ended, any state */
+	JQ_T_SHARE_WEIGHT = 62,	      /* i64 ROW */
+	JQ_T_SHARE_NORMALIZED = 63,   /* i64 ROW, weight / all weights, in millionths */
+	JQ_T_SHARE_USAGE = 64,	      /* i64 ROW, decayed CPU usec */
+	JQ_T_SHARE_EFFECTIVE = 65,    /* i64 ROW, usage / all usage, in millionths */
+	JQ_T_SHARE_RUNNING = 66,      /* i64 ROW (END: all tenants) */
+	JQ_T_SHARE_QUEUED = 67,	      /* i64 ROW (END: all tenants) */
+	JQ_T_SHARE_MEMORY = 68,	      /* i64 ROW/END, memory limits of running jobs, bytes */
+	JQ_T_SHARE_MAX_RUNNING = 69,  /* i64 END, global slots */
+	JQ_T_SHARE_BUDGET = 70,	      /* i64 END, host memory budget in bytes */
+	JQ_T_SHARE_HALF_LIFE = 71,    /* i64 END, fairshare_half_life in usec */
+	JQ_T_SHARE_DECISIONS = 72,    /* i64 END, dispatch decisions since start */
+	JQ_T_SHARE_DECISION_AVG = 73, /* i64 END, mean decision time, nsec */
+	JQ_T_SHARE_DECISION_MAX = 74, /* i64 END, longest decision time, nsec */
+	/* sandbox (issue 4): jobq-exec spec fields, see executor/jq-exec.h */
+	JQ_T_SANDBOX_HIDE = 130,     /* str, repeated: absolute path made invisible */
+	JQ_T_SANDBOX_RO = 131,	     /* str, repeated: absolute path bound read-only */
+	JQ_T_SANDBOX_RW = 132,	     /* str, repeated: absolute path bound read-write */
+	JQ_T_SANDBOX_TMP_SIZE = 133, /* i64 bytes, size of the private /tmp */
+	JQ_T_SANDBOX_NOFILE = 134,   /* i64, RLIMIT_NOFILE */
+	JQ_T_SANDBOX_NETWORK = 135,  /* i64, enum jq_exec_network */
+	JQ_T_SANDBOX_SECCOMP = 136,  /* i64 0/1 */
+	/* accounting (issue 6): REPORT {TENANT?, REPORT_BY?, SINCE?, UNTIL?} -> ROW* END */
+	JQ_T_REPORT_BY = 80,	/* str: tenant, user, day, state */
+	JQ_T_REPORT_SINCE = 81, /* i64 usec, finished_at >= since */
+	JQ_T_REPORT_UNTIL = 82, /* i64 usec, finished_at < until */
+	JQ_T_REPORT_KEY = 83,	/* str, the group of a ROW */
+	JQ_T_REPORT_JOBS =
+	    84, /* i64, jobs in the group; the ROW carries JQ_T_CPU_USER..QUEUE_WAIT */
+	/* cgroups (issue 3): run-directory records and DOCTOR rows */
+	JQ_T_CGROUP_MODE = 110,	  /* i64 spec, enum jq_cg_mode of the job's cgroup */
+	JQ_T_CGROUP_PATH = 111,	  /* str spec, repeated "<controllers>:<absolute dir>" */
+	JQ_T_OOM_KILLS = 112,	  /* i64 result, processes the OOM killer ended */
+	JQ_T_CGROUP_NOTE = 113,	  /* str result, cgroup trouble the helper met (not fatal) */
+	JQ_T_DOCTOR_CHECK = 114,  /* str ROW, what was checked */
+	JQ_T_DOCTOR_STATUS = 115, /* str ROW, "ok", "warn" or "fail" */
+	JQ_T_DOCTOR_DETAIL = 116, /* str ROW, what was found */
+	JQ_T_DOCTOR_FIX = 117,	  /* str ROW, how to fix a warn or fail */
 	_JQ_T_MAX,
 };
 

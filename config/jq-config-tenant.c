@@ -3,6 +3,7 @@
  * The [tenant.NAME] sections: who may submit, what the tenant's jobs may
  * use, and the defaults its jobs get.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@ static int parse_run_as(struct jq_config_parser *p, const struct jq_config_key *
 			const char *value);
 static int parse_network(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
 			 const char *value);
+static int parse_path_list(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			   const char *value);
 
 enum {
 	TK_WEIGHT,
@@ -33,6 +36,12 @@ enum {
 	TK_DEFAULT_MEMORY,
 	TK_DEFAULT_TIMEOUT,
 	TK_MAX_TIMEOUT,
+	/* sandbox (issue 4) */
+	TK_TMP_SIZE,
+	TK_NOFILE,
+	TK_RO_PATHS,
+	TK_RW_PATHS,
+	TK_HIDE_PATHS,
 	_TK_MAX,
 };
 _Static_assert(_TK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the tenant keys");
@@ -75,7 +84,84 @@ static const struct jq_config_key tenant_keys[_TK_MAX] = {
 			    SEC, 365 * DAY, "1s..365d", false},
     [TK_MAX_TIMEOUT] = {"max_timeout", jq_config_parse_duration, F(max_timeout_usec), SEC,
 			365 * DAY, "1s..365d", false},
+    /*
+     * sandbox (issue 4): tmp_size 1M..1T (the private /tmp is memory);
+     * nofile 64..1048576 (the kernel's default nr_open); each path list
+     * at most 64 absolute paths, so that jobq's own hidden paths still fit
+     * in the helper's limit of 256.
+     */
+    [TK_TMP_SIZE] = {"tmp_size", jq_config_parse_size, F(tmp_size), MIB, TIB, "1M..1T", false},
+    [TK_NOFILE] = {"nofile", jq_config_parse_int, F(nofile), 64, 1048576, "64..1048576", false},
+    [TK_RO_PATHS] = {"ro_paths", parse_path_list, F(ro_paths), 0, 0, NULL, true},
+    [TK_RW_PATHS] = {"rw_paths", parse_path_list, F(rw_paths), 0, 0, NULL, true},
+    [TK_HIDE_PATHS] = {"hide_paths", parse_path_list, F(hide_paths), 0, 0, NULL, true},
 };
+
+#define MAX_SANDBOX_PATHS 64
+
+/* Absolute and in the form the helper compares: no "//", ".", ".." or trailing '/', not "/". */
+static bool sandbox_path_valid(const char *a, size_t n)
+{
+	/* "/" itself: the job's view is built on it; it is neither hidden nor rebound. */
+	if (n <= 1 || n > 1024 || a[0] != '/' || a[n - 1] == '/')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i + 1;
+		if (a[i] != '/')
+			continue;
+		while (k < n && a[k] != '/')
+			k++;
+		if ((k == i + 1 && i + 1 < n) || (k == i + 2 && a[i + 1] == '.') ||
+		    (k == i + 3 && a[i + 1] == '.' && a[i + 2] == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* A comma-separated list of absolute paths; repeated keys accumulate. */
+static int parse_path_list(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			   const char *value)
+{
+	char ***vec = (char ***)((char *)obj + k->offset);
+	size_t have = jq_strv_length(*vec), add = 1, i = 0;
+	char **n;
+
+	for (const char *s = value; *s; s++)
+		add += *s == ',';
+	if (have + add > MAX_SANDBOX_PATHS)
+		return jq_config_fail(p, p->line, -E2BIG, k->name, NULL,
+				      "too many paths (at most %d in all lines of the section)",
+				      MAX_SANDBOX_PATHS);
+	n = realloc(*vec, (have + add + 1) * sizeof(char *));
+	if (!n)
+		return jq_config_fail(p, p->line, -ENOMEM, k->name, NULL, "out of memory");
+	*vec = n;
+	for (const char *s = value;; i++) {
+		const char *e = strchrnul(s, ','), *a = s, *b = e;
+		while (a < b && isspace((unsigned char)*a))
+			a++;
+		while (b > a && isspace((unsigned char)b[-1]))
+			b--;
+		n[have + i] = strndup(a, (size_t)(b - a));
+		n[have + i + 1] = NULL;
+		if (!n[have + i])
+			return jq_config_fail(p, p->line, -ENOMEM, k->name, NULL, "out of memory");
+		if (!sandbox_path_valid(a, (size_t)(b - a))) {
+			/* Dropped again: a refused line leaves the list as it was. */
+			for (size_t d = have; d <= have + i; d++) {
+				free(n[d]);
+				n[d] = NULL;
+			}
+			return jq_config_fail(p, p->line, -EINVAL, k->name, value,
+					      "not an absolute path below '/' without '.', "
+					      "'..', '//' or a trailing '/'");
+		}
+		if (!*e)
+			break;
+		s = e + 1;
+	}
+	return 0;
+}
 
 static int parse_network(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
 			 const char *value)
@@ -203,15 +289,21 @@ int jq_config_tenant_add(struct jq_config_parser *p, const char *name)
 	    .default_memory = -1,
 	    .default_timeout_usec = -1,
 	    .max_timeout_usec = -1,
+	    .tmp_size = 1024 * MIB,
+	    .nofile = 4096,
 	    .line = p->line,
 	};
 	t->name = strdup(name);
 	t->users = calloc(1, sizeof(char *));
 	t->groups = calloc(1, sizeof(char *));
 	t->admins = calloc(1, sizeof(char *));
+	t->ro_paths = calloc(1, sizeof(char *));
+	t->rw_paths = calloc(1, sizeof(char *));
+	t->hide_paths = calloc(1, sizeof(char *));
 	/* Counted first, so that jq_config_free() releases a half-built tenant. */
 	c->n_tenants++;
-	if (!t->name || !t->users || !t->groups || !t->admins)
+	if (!t->name || !t->users || !t->groups || !t->admins || !t->ro_paths || !t->rw_paths ||
+	    !t->hide_paths)
 		return jq_config_fail(p, p->line, -ENOMEM, key, NULL, "out of memory");
 	return 0;
 }
@@ -253,5 +345,8 @@ void jq_config_tenant_release(struct jq_tenant_config *t)
 	jq_strv_free(t->users);
 	jq_strv_free(t->groups);
 	jq_strv_free(t->admins);
+	jq_strv_free(t->ro_paths);
+	jq_strv_free(t->rw_paths);
+	jq_strv_free(t->hide_paths);
 	free(t->run_as);
 }

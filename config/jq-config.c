@@ -36,6 +36,14 @@ static int parse_cgroup(struct jq_config_parser *p, const struct jq_config_key *
 			const char *value);
 static int parse_synchronous(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
 			     const char *value);
+static int parse_shutdown(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			  const char *value);
+static int parse_seccomp(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			 const char *value);
+static int parse_enforce(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			 const char *value);
+static int parse_accounting_retention(struct jq_config_parser *p, const struct jq_config_key *k,
+				      void *obj, const char *value);
 
 enum {
 	DK_SOCKET,
@@ -48,6 +56,12 @@ enum {
 	DK_MAX_LOG_BYTES,
 	DK_RETENTION,
 	DK_SYNCHRONOUS,
+	DK_ACCOUNTING_RETENTION,
+	DK_FAIRSHARE_HALF_LIFE,
+	DK_MEMORY_BUDGET,
+	DK_ENFORCE,  /* cgroups (issue 3) */
+	DK_SECCOMP,  /* sandbox (issue 4) */
+	DK_SHUTDOWN, /* restarts (issue 7) */
 	_DK_MAX,
 };
 _Static_assert(_DK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the daemon keys");
@@ -63,7 +77,13 @@ _Static_assert(_DK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the 
  * - kill_grace 0..1h: 0 kills at once; longer than an hour only delays a
  *   cancel that a person is waiting for.
  * - max_log_bytes 4K..1T per job: the truncation marker must fit.
- * - retention 1h..3650d.
+ * - retention 1s..3650d: seconds are silly in production but let the
+ *   integration test see the daemon delete jobs (docs/accounting.md).
+ * - fairshare_half_life 1s..365d: how fast past usage is forgiven.
+ * - memory_budget 1M..1024T: the memory limits of all running jobs together
+ *   (default: MemTotal, read by jobqd).
+ * - accounting_retention 1s..36500d or "forever" (the default): accounting
+ *   rows outlive their jobs; a row is kept at least as long as its job.
  */
 static const struct jq_config_key daemon_keys[_DK_MAX] = {
     [DK_SOCKET] = {"socket", jq_config_parse_path, F(socket), 1, JQ_SOCKET_PATH_MAX, NULL, false},
@@ -77,10 +97,20 @@ static const struct jq_config_key daemon_keys[_DK_MAX] = {
 		       "0s..1h", false},
     [DK_MAX_LOG_BYTES] = {"max_log_bytes", jq_config_parse_size, F(max_log_bytes), 4 * KIB, TIB,
 			  "4K..1T", false},
-    [DK_RETENTION] = {"retention", jq_config_parse_duration, F(retention_usec), HOUR, 3650 * DAY,
-		      "1h..3650d", false},
+    [DK_RETENTION] = {"retention", jq_config_parse_duration, F(retention_usec), SEC, 3650 * DAY,
+		      "1s..3650d", false},
     [DK_SYNCHRONOUS] = {"synchronous", parse_synchronous, F(synchronous), 0, 0, "full|normal",
 			false},
+    [DK_ACCOUNTING_RETENTION] = {"accounting_retention", parse_accounting_retention,
+				 F(accounting_retention_usec), SEC, 36500 * DAY,
+				 "1s..36500d or forever", false},
+    [DK_FAIRSHARE_HALF_LIFE] = {"fairshare_half_life", jq_config_parse_duration,
+				F(fairshare_half_life_usec), SEC, 365 * DAY, "1s..365d", false},
+    [DK_MEMORY_BUDGET] = {"memory_budget", jq_config_parse_size, F(memory_budget), MIB, 1024 * TIB,
+			  "1M..1024T", false},
+    [DK_ENFORCE] = {"enforce", parse_enforce, F(enforce_warn), 0, 0, "refuse|warn", false},
+    [DK_SECCOMP] = {"seccomp", parse_seccomp, F(seccomp), 0, 0, "default|off", false},
+    [DK_SHUTDOWN] = {"shutdown", parse_shutdown, F(shutdown), 0, 0, "leave|drain|kill", false},
 };
 
 static int parse_cgroup(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
@@ -101,6 +131,55 @@ static int parse_cgroup(struct jq_config_parser *p, const struct jq_config_key *
 	return 0;
 }
 
+/* cgroups (issue 3): a limit the host cannot enforce is refused, or only warned about. */
+static int parse_enforce(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			 const char *value)
+{
+	static const char *const names[] = {"refuse", "warn"};
+	int v, r;
+
+	r = jq_config_parse_choice(p, k, value, names, JQ_ARRAY_SIZE(names), &v);
+	if (r < 0)
+		return r;
+	((struct jq_config *)obj)->enforce_warn = v == 1;
+	return 0;
+}
+
+/* sandbox (issue 4): the jobs' seccomp deny-list (docs/sandbox.md). */
+static int parse_seccomp(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			 const char *value)
+{
+	static const char *const names[] = {
+	    [JQ_SECCOMP_DEFAULT] = "default",
+	    [JQ_SECCOMP_OFF] = "off",
+	};
+	int v, r;
+
+	r = jq_config_parse_choice(p, k, value, names, JQ_ARRAY_SIZE(names), &v);
+	if (r < 0)
+		return r;
+	((struct jq_config *)obj)->seccomp = (enum jq_seccomp_mode)v;
+	return 0;
+}
+
+/* restarts (issue 7): what SIGTERM does to running jobs. */
+static int parse_shutdown(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
+			  const char *value)
+{
+	static const char *const names[] = {
+	    [JQ_SHUTDOWN_LEAVE] = "leave",
+	    [JQ_SHUTDOWN_DRAIN] = "drain",
+	    [JQ_SHUTDOWN_KILL] = "kill",
+	};
+	int v, r;
+
+	r = jq_config_parse_choice(p, k, value, names, JQ_ARRAY_SIZE(names), &v);
+	if (r < 0)
+		return r;
+	((struct jq_config *)obj)->shutdown = (enum jq_shutdown)v;
+	return 0;
+}
+
 static int parse_synchronous(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
 			     const char *value)
 {
@@ -115,6 +194,16 @@ static int parse_synchronous(struct jq_config_parser *p, const struct jq_config_
 		return r;
 	((struct jq_config *)obj)->synchronous = (enum jq_config_sync)v;
 	return 0;
+}
+
+static int parse_accounting_retention(struct jq_config_parser *p, const struct jq_config_key *k,
+				      void *obj, const char *value)
+{
+	if (!strcmp(value, "forever")) {
+		((struct jq_config *)obj)->accounting_retention_usec = -1;
+		return 0;
+	}
+	return jq_config_parse_duration(p, k, obj, value);
 }
 
 void jq_config_free(struct jq_config *c)
@@ -147,14 +236,48 @@ const struct jq_tenant_config *jq_config_tenant(const struct jq_config *c, const
 	return NULL;
 }
 
+/*
+ * The config path with its directory made canonical (no "..", no symlinked
+ * directories); the file name itself is kept, so a symlinked jobq.ini still
+ * resolves relative paths against the directory it was named in. NULL if
+ * the directory does not exist (the caller falls back, and the read fails
+ * with a clear error).
+ */
+static char *canonical_path(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path), *dir = NULL;
+	char *slash;
+
+	if (!copy)
+		return NULL;
+	slash = strrchr(copy, '/');
+	if (!slash)
+		dir = realpath(".", NULL);
+	else if (slash == copy)
+		dir = strdup("");
+	else {
+		*slash = '\0';
+		dir = realpath(copy, NULL);
+	}
+	if (!dir)
+		return NULL;
+	return jq_asprintf("%s/%s", dir, slash ? slash + 1 : copy);
+}
+
 static int config_new(const char *path, struct jq_config **ret)
 {
 	_cleanup_(jq_config_freep) struct jq_config *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
-	/* Absolute, so that paths resolved against it stay right after a chdir(). */
-	if (path[0] == '/') {
+	/*
+	 * Absolute and without "..", so that paths resolved against it stay
+	 * right after a chdir() and can be compared (the sandbox hides it).
+	 */
+	c->path = canonical_path(path);
+	if (c->path) {
+		/* resolved */
+	} else if (path[0] == '/') {
 		c->path = strdup(path);
 	} else {
 		_cleanup_free_ char *cwd = getcwd(NULL, 0);
@@ -173,6 +296,9 @@ static int config_new(const char *path, struct jq_config **ret)
 	c->kill_grace_usec = 10 * SEC;
 	c->max_log_bytes = 64 * MIB;
 	c->retention_usec = 90 * DAY;
+	c->accounting_retention_usec = -1;
+	c->fairshare_half_life_usec = HOUR;
+	c->memory_budget = -1;
 	c->synchronous = JQ_CONFIG_SYNC_FULL;
 	*ret = TAKE_PTR(c);
 	return 0;

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Longest line the loader accepts (Debian's inih cuts at 200 bytes). */
-#define JQ_CONFIG_MAX_LINE   199
+#define JQ_CONFIG_MAX_LINE    199
 #define JQ_CONFIG_MAX_TENANTS 4096
 
 enum jq_cgroup_mode {
@@ -26,6 +26,19 @@ enum jq_config_sync {
 	JQ_CONFIG_SYNC_NORMAL,
 };
 
+/* What SIGTERM does to running jobs (daemon key `shutdown`). */
+enum jq_shutdown {
+	JQ_SHUTDOWN_LEAVE = 0, /* they keep running; the next jobqd adopts them */
+	JQ_SHUTDOWN_DRAIN,     /* wait for them to end, then exit */
+	JQ_SHUTDOWN_KILL,      /* cancel them, wait for them to end, then exit */
+};
+
+/* sandbox (issue 4): the seccomp deny-list of every job, or none. */
+enum jq_seccomp_mode {
+	JQ_SECCOMP_DEFAULT = 0,
+	JQ_SECCOMP_OFF,
+};
+
 enum jq_network {
 	JQ_NETWORK_NONE = 0,
 	JQ_NETWORK_HOST,
@@ -34,21 +47,27 @@ enum jq_network {
 /* -1 in an int64_t field means "not set". */
 struct jq_tenant_config {
 	char *name;
-	int64_t weight;		/* 1..10000, default 100 */
-	int64_t cpu_max_milli;	/* -1 = no cap */
-	int64_t memory_max;	/* bytes, -1 = no cap */
-	int64_t pids_max;	/* -1 = no cap */
-	int64_t max_running;	/* -1 = only the global limit */
-	int64_t max_queued;	/* default 10000 */
-	char **users;		/* NULL-terminated, never NULL */
+	int64_t weight;	       /* 1..10000, default 100 */
+	int64_t cpu_max_milli; /* -1 = no cap */
+	int64_t memory_max;    /* bytes, -1 = no cap */
+	int64_t pids_max;      /* -1 = no cap */
+	int64_t max_running;   /* -1 = only the global limit */
+	int64_t max_queued;    /* default 10000 */
+	char **users;	       /* NULL-terminated, never NULL */
 	char **groups;
 	char **admins;
-	char *run_as;		/* NULL = the submitter */
+	char *run_as; /* NULL = the submitter */
 	enum jq_network network;
 	int64_t default_memory; /* bytes, -1 = none */
 	int64_t default_timeout_usec;
 	int64_t max_timeout_usec;
-	int line;		/* line of the [tenant.NAME] header */
+	/* sandbox (issue 4): what the tenant's jobs see, docs/sandbox.md */
+	int64_t tmp_size;  /* bytes of the private /tmp, default 1G */
+	int64_t nofile;	   /* RLIMIT_NOFILE of its jobs, default 4096 */
+	char **ro_paths;   /* absolute, never NULL: bound read-only */
+	char **rw_paths;   /* absolute, never NULL: bound read-write */
+	char **hide_paths; /* absolute, never NULL: made invisible */
+	int line;	   /* line of the [tenant.NAME] header */
 };
 
 struct jq_config {
@@ -63,6 +82,15 @@ struct jq_config {
 	int64_t max_log_bytes;	 /* default 64M */
 	int64_t retention_usec;	 /* default 90d */
 	enum jq_config_sync synchronous;
+	enum jq_shutdown shutdown;    /* default leave */
+	enum jq_seccomp_mode seccomp; /* sandbox (issue 4) */
+	/* accounting (issue 6) */
+	int64_t accounting_retention_usec; /* -1 = forever (the default) */
+	/* fair share (issue 5) */
+	int64_t fairshare_half_life_usec; /* decay of past usage, default 1h */
+	int64_t memory_budget;		  /* bytes for all running jobs, -1 = MemTotal */
+	/* cgroups (issue 3) */
+	bool enforce_warn; /* enforce = warn: unenforceable limits are logged, not refused */
 	struct jq_tenant_config *tenants;
 	size_t n_tenants;
 };
@@ -80,6 +108,5 @@ void jq_config_free(struct jq_config *c);
 
 /* The tenant named name, or NULL. */
 const struct jq_tenant_config *jq_config_tenant(const struct jq_config *c, const char *name);
-
 
 #endif

@@ -1,21 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The forked job child: a fixed sequence of named setup steps, then exec.
- * Later steps (namespaces, mounts, rlimits, capabilities, seccomp) slot into
- * the table below in the order DESIGN.md gives.
+ * Inside the sandbox: the init (PID 1 of the job's pid namespace) and the
+ * job. Each runs a fixed sequence of named setup steps; a step that fails
+ * is reported on the report pipe with its errno and what it was about, and
+ * the job ends failed_to_start. The order is docs/sandbox.md's:
  *
- * This runs between fork and exec of a single-threaded helper, so malloc
- * and stdio are safe here (no other thread can hold their locks).
+ *   init: namespaces, loopback, setgroups, mounts (as the job's fsuid),
+ *         cap-bounding, setgid, setuid, capabilities, no-new-privs; then
+ *         fork the job and reap.
+ *   job:  setsid, stdio, chdir, signals, close-fds, seccomp; then execve.
+ *
+ * This runs in copies of a single-threaded helper made by clone3/fork, so
+ * malloc and stdio are safe here (no other thread can hold their locks).
  */
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
-#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "jq-exec-internal.h"
@@ -25,16 +32,25 @@
 /* Exit code of a child whose setup failed; the report says why. */
 #define CHILD_SETUP_FAILED 125
 
-    struct child_report {
+enum report_kind {
+	REPORT_FAILED = 1, /* a setup step failed: step, err, value */
+	REPORT_STATUS = 2, /* the init's last word: the job's wait status */
+};
+
+struct child_report {
+	int32_t kind;
+	int32_t err;	/* positive errno */
+	int32_t status; /* REPORT_STATUS: as waitpid(2) gave it */
 	char step[32];
-	int32_t err; /* positive errno */
 	char value[JQ_PROTO_MAX_PATH + 1];
 };
 
 struct child {
 	const struct jq_exec_spec *s;
 	struct jq_exec_child_fds fds;
-	bool root;			   /* the helper runs as root and can change credentials */
+	void *seccomp;
+	bool privileged;		   /* the helper is root: the job's groups are mapped */
+	const char *step;		   /* a step's own name for what failed, if finer */
 	char value[JQ_PROTO_MAX_PATH + 1]; /* what the failed step was about */
 };
 
@@ -44,8 +60,135 @@ struct child_step {
 };
 
 /*
- * The job leads its own session and process group, so the helper can signal
- * the whole group, and the job has no controlling terminal.
+ * The namespaces made after the init was placed in its cgroup (so the
+ * cgroup namespace's root is the job's cgroup). A tenant with network =
+ * host keeps the host's network namespace, and its /sys.
+ */
+static int step_namespaces(struct child *c)
+{
+	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+
+	if (c->s->sandbox.network == JQ_EXEC_NETWORK_NONE)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags) < 0)
+		return -errno;
+	return 0;
+}
+
+static int step_loopback(struct child *c)
+{
+	if (c->s->sandbox.network != JQ_EXEC_NETWORK_NONE)
+		return 0;
+	snprintf(c->value, sizeof(c->value), "lo");
+	return jq_exec_sandbox_loopback_up();
+}
+
+static int step_mounts(struct child *c)
+{
+	return jq_exec_sandbox_mounts(c->s, &c->step, c->value, sizeof(c->value));
+}
+
+static int step_cap_bounding(struct child *c)
+{
+	return jq_exec_sandbox_bounding_drop();
+}
+
+/*
+ * Inside the user namespace, with its capabilities: the groups jobqd
+ * resolved (all mapped by the helper), then gid, then uid. An unprivileged
+ * helper mapped only itself and denied setgroups: the groups stay.
+ */
+static int step_setgroups(struct child *c)
+{
+	const struct jq_exec_spec *s = c->s;
+	_cleanup_free_ gid_t *gids = NULL;
+	size_t off = 0;
+	int n;
+
+	if (!c->privileged)
+		return 0;
+	for (size_t i = 0; i < s->n_gids && off < sizeof(c->value); i++) {
+		int k = snprintf(c->value + off, sizeof(c->value) - off, "%s%" PRId64, i ? "," : "",
+				 s->gids[i]);
+		if (k < 0)
+			break;
+		off += (size_t)k;
+	}
+	gids = calloc(s->n_gids ? s->n_gids : 1, sizeof(gid_t));
+	if (!gids)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_gids; i++)
+		gids[i] = (gid_t)s->gids[i];
+	if (setgroups(s->n_gids, gids) < 0)
+		return -errno;
+	n = getgroups(0, NULL);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != s->n_gids)
+		return -EPERM;
+	return 0;
+}
+
+static int step_setgid(struct child *c)
+{
+	gid_t want = (gid_t)c->s->gid, r, e, sv;
+
+	snprintf(c->value, sizeof(c->value), "%" PRId64, c->s->gid);
+	if (setresgid(want, want, want) < 0)
+		return -errno;
+	if (getresgid(&r, &e, &sv) < 0)
+		return -errno;
+	if (r != want || e != want || sv != want)
+		return -EPERM;
+	return 0;
+}
+
+static int step_setuid(struct child *c)
+{
+	uid_t want = (uid_t)c->s->uid, r, e, sv;
+
+	snprintf(c->value, sizeof(c->value), "%" PRId64, c->s->uid);
+	if (setresuid(want, want, want) < 0)
+		return -errno;
+	if (getresuid(&r, &e, &sv) < 0)
+		return -errno;
+	if (r != want || e != want || sv != want)
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * setresuid() to a uid that is not the namespace's root does not clear
+ * capabilities here (uid 0 is not mapped, so the kernel's "leaving root"
+ * rule never fires): clear every set explicitly and check that nothing is
+ * left, so that no capability reaches the job, not even over its own
+ * namespaces.
+ */
+static int step_capabilities(struct child *c)
+{
+	return jq_exec_sandbox_caps_clear();
+}
+
+/*
+ * No exec can grant privilege again (setuid files, file capabilities),
+ * and the init cannot be ptraced nor its /proc entries read by the job
+ * that runs under the same uid; the init dies with the helper.
+ */
+static int step_no_new_privs(struct child *c)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The job leads its own session and process group, so the init can signal
+ * the whole group, and the job has no controlling terminal: TIOCSTI cannot
+ * reach the submitter's terminal.
  */
 static int step_setsid(struct child *c)
 {
@@ -91,104 +234,7 @@ static int step_stdio(struct child *c)
 	return 0;
 }
 
-/*
- * Credentials are dropped before chdir so that the job's working directory
- * is reached with the job's own permissions, not root's.
- */
-static int step_setgroups(struct child *c)
-{
-	const struct jq_exec_spec *s = c->s;
-	_cleanup_free_ gid_t *gids = NULL;
-	size_t off = 0;
-	int n;
-
-	if (!c->root)
-		return 0;
-	for (size_t i = 0; i < s->n_gids && off < sizeof(c->value); i++) {
-		int k = snprintf(c->value + off, sizeof(c->value) - off, "%s%" PRId64, i ? "," : "",
-				 s->gids[i]);
-		if (k < 0)
-			break;
-		off += (size_t)k;
-	}
-	gids = calloc(s->n_gids ? s->n_gids : 1, sizeof(gid_t));
-	if (!gids)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n_gids; i++)
-		gids[i] = (gid_t)s->gids[i];
-	if (setgroups(s->n_gids, gids) < 0)
-		return -errno;
-	n = getgroups(0, NULL);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != s->n_gids)
-		return -EPERM;
-	return 0;
-}
-
-static int step_setgid(struct child *c)
-{
-	gid_t want = (gid_t)c->s->gid, r, e, sv;
-
-	snprintf(c->value, sizeof(c->value), "%" PRId64, c->s->gid);
-	if (c->root && setresgid(want, want, want) < 0)
-		return -errno;
-	/* Unprivileged, the helper can only run the job as itself. */
-	if (getresgid(&r, &e, &sv) < 0)
-		return -errno;
-	if (r != want || e != want || sv != want)
-		return -EPERM;
-	return 0;
-}
-
-static int step_setuid(struct child *c)
-{
-	uid_t want = (uid_t)c->s->uid, r, e, sv;
-
-	snprintf(c->value, sizeof(c->value), "%" PRId64, c->s->uid);
-	if (c->root && setresuid(want, want, want) < 0)
-		return -errno;
-	if (getresuid(&r, &e, &sv) < 0)
-		return -errno;
-	if (r != want || e != want || sv != want)
-		return -EPERM;
-	return 0;
-}
-
-/*
- * setresuid() away from 0 clears the permitted, effective and ambient sets
- * (no SECBIT_KEEP_CAPS is set here), but not the inheritable set, which an
- * exec of a file with inheritable file capabilities could turn back into
- * privilege. Clear everything and check that nothing is left, so that no
- * capability reaches a job that is not meant to run as root.
- */
-static int step_capabilities(struct child *c)
-{
-	cap_t empty, now;
-	int r = 0;
-
-	if (c->s->uid == 0)
-		return 0;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		return -errno;
-	empty = cap_init();
-	if (!empty)
-		return -ENOMEM;
-	if (cap_set_proc(empty) < 0)
-		r = -errno;
-	if (r == 0) {
-		now = cap_get_proc();
-		if (!now)
-			r = -errno;
-		else if (cap_compare(now, empty) != 0)
-			r = -EPERM;
-		if (now)
-			cap_free(now);
-	}
-	cap_free(empty);
-	return r;
-}
-
+/* With the job's own credentials: a directory it may not enter fails here. */
 static int step_chdir(struct child *c)
 {
 	snprintf(c->value, sizeof(c->value), "%s", c->s->cwd);
@@ -234,6 +280,19 @@ static int close_from_to(unsigned lo, unsigned hi)
 	return 0;
 }
 
+/* Closes every fd from 3 up except keep (-1: none). */
+static int close_all_but(int keep)
+{
+	int r;
+
+	if (keep < 3)
+		return close_from_to(3, ~0U);
+	r = close_from_to(3, (unsigned)keep - 1);
+	if (r == 0)
+		r = close_from_to((unsigned)keep + 1, ~0U);
+	return r;
+}
+
 /*
  * The job sees fds 0-2 only: whatever the helper inherited from jobqd or
  * opened itself is closed here. The report pipe stays open, close-on-exec,
@@ -242,29 +301,59 @@ static int close_from_to(unsigned lo, unsigned hi)
  */
 static int step_close_fds(struct child *c)
 {
-	unsigned rep = (unsigned)c->fds.report_fd;
-	int r;
-
-	r = close_from_to(3, rep - 1);
-	if (r == 0)
-		r = close_from_to(rep + 1, ~0U);
-	return r;
+	return close_all_but(c->fds.report_fd);
 }
 
-static const struct child_step child_steps[] = {
-    {"setsid", step_setsid}, {"stdio", step_stdio},	{"setgroups", step_setgroups},
-    {"setgid", step_setgid}, {"setuid", step_setuid},	{"capabilities", step_capabilities},
-    {"chdir", step_chdir},   {"signals", step_signals}, {"close-fds", step_close_fds},
+/* Last before execve: nothing after it needs a denied call. */
+static int step_seccomp(struct child *c)
+{
+	if (!c->seccomp)
+		return 0;
+	return jq_exec_sandbox_seccomp_load(c->seccomp);
+}
+
+static const struct child_step init_steps[] = {
+    {"namespaces", step_namespaces},
+    {"loopback", step_loopback},
+    {"setgroups", step_setgroups},
+    {"mounts", step_mounts},
+    {"cap-bounding", step_cap_bounding},
+    {"setgid", step_setgid},
+    {"setuid", step_setuid},
+    {"capabilities", step_capabilities},
+    {"no-new-privs", step_no_new_privs},
 };
+
+static const struct child_step job_steps[] = {
+    {"setsid", step_setsid},   {"stdio", step_stdio},	      {"chdir", step_chdir},
+    {"signals", step_signals}, {"close-fds", step_close_fds}, {"seccomp", step_seccomp},
+};
+
+static void report_write(int fd, const struct child_report *rep)
+{
+	(void)jq_write_all(fd, rep, sizeof(*rep));
+}
 
 _Noreturn static void child_fail(struct child *c, const char *step, int err)
 {
-	struct child_report rep = {.err = err};
+	struct child_report rep = {.kind = REPORT_FAILED, .err = err};
 
-	snprintf(rep.step, sizeof(rep.step), "%s", step);
+	snprintf(rep.step, sizeof(rep.step), "%s", c->step ? c->step : step);
 	snprintf(rep.value, sizeof(rep.value), "%s", c->value);
-	(void)jq_write_all(c->fds.report_fd, &rep, sizeof(rep));
+	report_write(c->fds.report_fd, &rep);
 	_exit(CHILD_SETUP_FAILED);
+}
+
+static void steps_run(struct child *c, const struct child_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		c->value[0] = '\0';
+		c->step = NULL;
+		r = steps[i].run(c);
+		if (r < 0)
+			child_fail(c, steps[i].name, -r);
+	}
 }
 
 /* Runs a script without a #! line with /bin/sh, as shells and execvp() do. */
@@ -328,25 +417,13 @@ static int exec_search(char **argv, char **env)
 	return found_err;
 }
 
-_Noreturn void jq_exec_child_run(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds)
+_Noreturn static void job_run(struct child *c)
 {
 	extern char **environ;
-	struct child c = {.s = s, .fds = *fds, .root = geteuid() == 0};
+	const struct jq_exec_spec *s = c->s;
 	int r;
 
-	/* The report fd must survive the dup2 onto 0-2 in the stdio step. */
-	r = fd_above_stdio(c.fds.report_fd);
-	if (r < 0)
-		_exit(CHILD_SETUP_FAILED);
-	c.fds.report_fd = r;
-
-	for (size_t i = 0; i < JQ_ARRAY_SIZE(child_steps); i++) {
-		c.value[0] = '\0';
-		r = child_steps[i].run(&c);
-		if (r < 0)
-			child_fail(&c, child_steps[i].name, -r);
-	}
-
+	steps_run(c, job_steps, JQ_ARRAY_SIZE(job_steps));
 	environ = s->env;
 	r = exec_search(s->argv, s->env);
 	/* Like a shell: the job ran and failed, it did not fail to start. */
@@ -358,6 +435,109 @@ _Noreturn void jq_exec_child_run(const struct jq_exec_spec *s, const struct jq_e
 	_exit(126);
 }
 
+/*
+ * The tiny init. It reaps every process of the namespace (orphans are
+ * reparented to it), forwards SIGTERM, SIGINT and SIGHUP to the job's
+ * process group, and ends as soon as the job does: the kernel then kills
+ * what is left of the namespace and the init reaps it on the way out, so
+ * the helper's RUSAGE_CHILDREN covers the whole tree.
+ *
+ * PID 1 cannot die of a signal it sends itself, so it cannot end "the same
+ * way" as a job killed by a signal: it reports the job's wait status on the
+ * report pipe, and its exit code (the job's, or 128+N) is only a fallback.
+ */
+_Noreturn static void init_loop(struct child *c, pid_t job)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Inherited blocked from the helper: a cancel sent early is pending, not lost. */
+	(void)sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		int status;
+		pid_t p;
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			if (kill(-job, sig) < 0 && errno == ESRCH)
+				(void)kill(job, sig);
+			continue;
+		}
+		while ((p = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+			struct child_report rep = {.kind = REPORT_STATUS, .status = status};
+			if (p != job)
+				continue;
+			report_write(c->fds.report_fd, &rep);
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+	}
+}
+
+/*
+ * The init is a copy of the helper: without this, its command line would
+ * be the helper's ("jobq-exec <run dir>"), which tools that look for the
+ * helper by command line (pgrep -f) would find twice, and which would show
+ * the job the path of jobq's state directory in /proc/1/cmdline. The
+ * argument area (arg_start..arg_end, fields 48 and 49 of /proc/self/stat)
+ * is ours to overwrite.
+ */
+static void init_retitle(void)
+{
+	static const char title[] = "jobq-exec-init";
+	_cleanup_free_ char *data = NULL;
+	unsigned long start = 0, end = 0;
+	char *p, *save = NULL, *tok;
+	int field = 3;
+
+	if (jq_read_file("/proc/self/stat", 4096, &data, NULL) < 0)
+		return;
+	p = strrchr(data, ')');
+	if (!p)
+		return;
+	/* Fields are single-space separated after "pid (comm)"; state is field 3. */
+	for (tok = strtok_r(p + 1, " ", &save); tok && field < 48; tok = strtok_r(NULL, " ", &save))
+		field++;
+	if (!tok || sscanf(tok, "%lu", &start) != 1)
+		return;
+	tok = strtok_r(NULL, " ", &save);
+	if (!tok || sscanf(tok, "%lu", &end) != 1 || end <= start + sizeof(title))
+		return;
+	memset((char *)start, 0, end - start);
+	memcpy((char *)start, title, sizeof(title));
+}
+
+_Noreturn void jq_exec_child_run(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds,
+				 void *seccomp_ctx, bool privileged)
+{
+	struct child c = {.s = s, .fds = *fds, .seccomp = seccomp_ctx, .privileged = privileged};
+	pid_t job;
+	int r;
+
+	/* The report fd must survive the dup2 onto 0-2 in the stdio step. */
+	r = fd_above_stdio(c.fds.report_fd);
+	if (r < 0)
+		_exit(CHILD_SETUP_FAILED);
+	c.fds.report_fd = r;
+
+	steps_run(&c, init_steps, JQ_ARRAY_SIZE(init_steps));
+	init_retitle();
+	job = fork();
+	if (job < 0)
+		child_fail(&c, "fork", errno);
+	if (job == 0)
+		job_run(&c);
+	/* Only the job may hold the output pipes, or they never see EOF. */
+	(void)close_all_but(c.fds.report_fd);
+	init_loop(&c, job);
+}
+
 char *jq_exec_step_message(const char *step, int err, const char *value)
 {
 	if (!value || !*value)
@@ -365,32 +545,48 @@ char *jq_exec_step_message(const char *step, int err, const char *value)
 	return jq_asprintf("%s: %s ('%s')", step, strerror(err), value);
 }
 
-int jq_exec_child_report_read(int fd, char **ret_message)
+int jq_exec_child_report_read(int fd, char **ret_message, int *ret_status)
 {
-	struct child_report rep;
-	size_t len = 0;
-	char *msg;
+	char *msg = NULL;
 
-	while (len < sizeof(rep)) {
-		ssize_t n = read(fd, (char *)&rep + len, sizeof(rep) - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+	for (;;) {
+		struct child_report rep;
+		size_t len = 0;
+
+		while (len < sizeof(rep)) {
+			ssize_t n = read(fd, (char *)&rep + len, sizeof(rep) - len);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				free(msg);
+				return -errno;
+			}
+			if (n == 0)
+				break;
+			len += (size_t)n;
 		}
-		if (n == 0)
+		if (len == 0)
 			break;
-		len += (size_t)n;
+		if (len != sizeof(rep) || (rep.kind == REPORT_FAILED && rep.err <= 0) ||
+		    (rep.kind != REPORT_FAILED && rep.kind != REPORT_STATUS)) {
+			free(msg);
+			return -EBADMSG;
+		}
+		if (rep.kind == REPORT_STATUS) {
+			*ret_status = rep.status;
+			continue;
+		}
+		/* The first failure is the cause; the init's status follows it. */
+		if (msg)
+			continue;
+		rep.step[sizeof(rep.step) - 1] = '\0';
+		rep.value[sizeof(rep.value) - 1] = '\0';
+		msg = jq_exec_step_message(rep.step, rep.err, rep.value);
+		if (!msg)
+			return -ENOMEM;
 	}
-	if (len == 0)
-		return 0;
-	if (len != sizeof(rep) || rep.err <= 0)
-		return -EBADMSG;
-	rep.step[sizeof(rep.step) - 1] = '\0';
-	rep.value[sizeof(rep.value) - 1] = '\0';
-	msg = jq_exec_step_message(rep.step, rep.err, rep.value);
 	if (!msg)
-		return -ENOMEM;
+		return 0;
 	*ret_message = msg;
 	return 1;
 }

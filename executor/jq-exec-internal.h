@@ -22,20 +22,26 @@ struct jq_exec_child_fds {
 };
 
 /*
- * Runs the setup steps of the job in the forked child, in order, and execs
- * the job. Never returns: a failed step is reported on fds->report_fd and
- * the child exits; a failed exec prints a shell-like message to the job's
- * stderr and exits 127 (not found) or 126.
+ * Runs as the sandbox's init (PID 1 of the job's namespaces, released by
+ * jq_exec_spawn_job): sets up the sandbox, forks the job, which runs its
+ * own steps and execs, and reaps until the job ends. privileged: the
+ * helper is root and mapped the job's groups. Never returns: a failed
+ * step is reported on fds->report_fd and the child exits; a failed exec
+ * prints a shell-like message to the job's stderr and exits 127 (not
+ * found) or 126.
  */
-_Noreturn void jq_exec_child_run(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds);
+_Noreturn void jq_exec_child_run(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds,
+				 void *seccomp_ctx, bool privileged);
 
 /*
  * Reads the child's report from fd until EOF. Returns 1 and a new message
  * "<step>: <strerror> ('<value>')" if the child reported a failed step, 0 if
  * it reached exec (nothing was written), -EBADMSG for a partial report,
- * -ENOMEM, -errno of read(2).
+ * -ENOMEM, -errno of read(2). The sandbox's init reports the job's own
+ * wait status the same way: *ret_status is set to it when it did (the
+ * init's exit status cannot carry a death by signal: see jq-exec-child.c).
  */
-int jq_exec_child_report_read(int fd, char **ret_message);
+int jq_exec_child_report_read(int fd, char **ret_message, int *ret_status);
 
 /* One of the job's output streams: a pipe drained into a log file. */
 struct jq_exec_stream {
@@ -121,6 +127,37 @@ struct jq_exec_spawn_opts {
  */
 pid_t jq_exec_spawn_job(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds,
 			const struct jq_exec_spawn_opts *o, const char **ret_step);
+
+/*
+ * cgroups (issue 3), jq-exec-cgroup.c: the job's cgroup around the job.
+ * jq_exec_cg_open opens the cgroup named in the spec (*ret NULL without
+ * one); jq_exec_cg_place is the place() callback of the spawn seam;
+ * jq_exec_cg_finish, once the job tree is reaped, empties the cgroup, puts
+ * the kernel's accounting into res and removes the cgroup.
+ */
+struct jq_cg_job;
+int jq_exec_cg_open(const struct jq_exec_spec *s, struct jq_cg_job **ret);
+int jq_exec_cg_place(pid_t pid, void *userdata);
+void jq_exec_cg_finish(struct jq_cg_job *cg, struct jq_exec_result *res);
+
+/*
+ * sandbox (issue 4), jq-exec-sandbox.c: the pieces of the job's sandbox,
+ * in the order docs/sandbox.md gives. All return 0 or -errno.
+ */
+/* Helper side: writes the job's uid/gid maps into pid's user namespace. */
+int jq_exec_sandbox_id_maps(pid_t pid, const struct jq_exec_spec *s, bool privileged,
+			    const char **ret_step);
+/* In the sandbox's init, inside its namespaces, still privileged there. */
+int jq_exec_sandbox_loopback_up(void);
+/* Every mount; on failure *ret_step and value name what failed. */
+int jq_exec_sandbox_mounts(const struct jq_exec_spec *s, const char **ret_step, char *value,
+			   size_t value_size);
+int jq_exec_sandbox_bounding_drop(void);
+int jq_exec_sandbox_caps_clear(void);
+/* The deny-list, built by the helper before the clone, loaded by the job. */
+int jq_exec_sandbox_seccomp_new(void **ret_ctx);
+int jq_exec_sandbox_seccomp_load(void *ctx);
+void jq_exec_sandbox_seccomp_free(void *ctx);
 
 /* The "<step>: <strerror> ('<value>')" message of a failed step. */
 char *jq_exec_step_message(const char *step, int err, const char *value);

@@ -16,17 +16,52 @@
 #define MAX_ID ((int64_t)UINT32_MAX - 1)
 
 static const uint16_t spec_tags[] = {
-    JQ_T_ID,	       JQ_T_ARGV,	JQ_T_ENV,	    JQ_T_CWD,
-    JQ_T_UID,	       JQ_T_GID,	JQ_T_GIDS,	    JQ_T_LIMIT_CPUS,
-    JQ_T_LIMIT_MEMORY, JQ_T_LIMIT_PIDS, JQ_T_LIMIT_TIMEOUT, JQ_T_MAX_LOG_BYTES,
+    JQ_T_ID,
+    JQ_T_ARGV,
+    JQ_T_ENV,
+    JQ_T_CWD,
+    JQ_T_UID,
+    JQ_T_GID,
+    JQ_T_GIDS,
+    JQ_T_LIMIT_CPUS,
+    JQ_T_LIMIT_MEMORY,
+    JQ_T_LIMIT_PIDS,
+    JQ_T_LIMIT_TIMEOUT,
+    JQ_T_MAX_LOG_BYTES,
     JQ_T_KILL_GRACE,
+    /* cgroups (issue 3) */
+    JQ_T_CGROUP_MODE,
+    JQ_T_CGROUP_PATH,
+    /* sandbox (issue 4) */
+    JQ_T_SANDBOX_HIDE,
+    JQ_T_SANDBOX_RO,
+    JQ_T_SANDBOX_RW,
+    JQ_T_SANDBOX_TMP_SIZE,
+    JQ_T_SANDBOX_NOFILE,
+    JQ_T_SANDBOX_NETWORK,
+    JQ_T_SANDBOX_SECCOMP,
 };
 
 static const uint16_t result_tags[] = {
-    JQ_T_ID,	     JQ_T_STATUS,      JQ_T_END_CAUSE,	 JQ_T_EXIT_CODE,     JQ_T_SIGNAL,
-    JQ_T_MESSAGE,    JQ_T_STARTED_AT,  JQ_T_FINISHED_AT, JQ_T_LOG_TRUNCATED, JQ_T_CPU_USER,
-    JQ_T_CPU_SYSTEM, JQ_T_MEMORY_PEAK, JQ_T_IO_READ,	 JQ_T_IO_WRITE,	     JQ_T_WALL,
+    JQ_T_ID,
+    JQ_T_STATUS,
+    JQ_T_END_CAUSE,
+    JQ_T_EXIT_CODE,
+    JQ_T_SIGNAL,
+    JQ_T_MESSAGE,
+    JQ_T_STARTED_AT,
+    JQ_T_FINISHED_AT,
+    JQ_T_LOG_TRUNCATED,
+    JQ_T_CPU_USER,
+    JQ_T_CPU_SYSTEM,
+    JQ_T_MEMORY_PEAK,
+    JQ_T_IO_READ,
+    JQ_T_IO_WRITE,
+    JQ_T_WALL,
     JQ_T_QUEUE_WAIT,
+    /* cgroups (issue 3) */
+    JQ_T_OOM_KILLS,
+    JQ_T_CGROUP_NOTE,
 };
 
 void jq_exec_spec_release(struct jq_exec_spec *s)
@@ -37,6 +72,10 @@ void jq_exec_spec_release(struct jq_exec_spec *s)
 	jq_strv_free(s->env);
 	free(s->cwd);
 	free(s->gids);
+	jq_strv_free(s->cgroup_paths); /* cgroups (issue 3) */
+	jq_strv_free(s->sandbox.hide_paths);
+	jq_strv_free(s->sandbox.ro_paths);
+	jq_strv_free(s->sandbox.rw_paths);
 	*s = (struct jq_exec_spec){0};
 }
 
@@ -46,6 +85,8 @@ void jq_exec_result_release(struct jq_exec_result *r)
 		return;
 	free(r->message);
 	r->message = NULL;
+	free(r->cgroup_note); /* cgroups (issue 3) */
+	r->cgroup_note = NULL;
 }
 
 char *jq_exec_run_dir(const char *state_dir, int64_t job_id)
@@ -161,9 +202,93 @@ int jq_exec_spec_write(const char *run_dir, const struct jq_exec_spec *s)
 	jq_msg_put_i64_opt(&w, JQ_T_LIMIT_TIMEOUT, s->limits.timeout_usec);
 	jq_msg_put_i64(&w, JQ_T_MAX_LOG_BYTES, s->max_log_bytes);
 	jq_msg_put_i64(&w, JQ_T_KILL_GRACE, s->kill_grace_usec);
+	/* cgroups (issue 3) */
+	if (s->cgroup_paths && s->cgroup_paths[0])
+		jq_msg_put_i64(&w, JQ_T_CGROUP_MODE, s->cgroup_mode);
+	for (char **p = s->cgroup_paths; p && *p; p++)
+		jq_msg_put_str(&w, JQ_T_CGROUP_PATH, *p);
+	/* sandbox (issue 4) */
+	for (char **p = s->sandbox.hide_paths; p && *p; p++)
+		jq_msg_put_str(&w, JQ_T_SANDBOX_HIDE, *p);
+	for (char **p = s->sandbox.ro_paths; p && *p; p++)
+		jq_msg_put_str(&w, JQ_T_SANDBOX_RO, *p);
+	for (char **p = s->sandbox.rw_paths; p && *p; p++)
+		jq_msg_put_str(&w, JQ_T_SANDBOX_RW, *p);
+	/* 0 (a spec built without sandbox settings): the reader's defaults. */
+	if (s->sandbox.tmp_size > 0)
+		jq_msg_put_i64(&w, JQ_T_SANDBOX_TMP_SIZE, s->sandbox.tmp_size);
+	if (s->sandbox.nofile > 0)
+		jq_msg_put_i64(&w, JQ_T_SANDBOX_NOFILE, s->sandbox.nofile);
+	jq_msg_put_i64(&w, JQ_T_SANDBOX_NETWORK, s->sandbox.network);
+	jq_msg_put_i64(&w, JQ_T_SANDBOX_SECCOMP, s->sandbox.seccomp ? 1 : 0);
 	r = record_write(run_dir, JQ_EXEC_SPEC_FILE, &w);
 	jq_msg_writer_release(&w);
 	return r;
+}
+
+/* Absolute, below "/", normalised enough to compare: no "..", "//", trailing '/'. */
+static bool sandbox_path_valid(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (p[0] != '/' || n == 1 || strstr(p, "//") || strstr(p, "/../") || strstr(p, "/./"))
+		return false;
+	if (n > 1 && p[n - 1] == '/')
+		return false;
+	if ((n >= 3 && !strcmp(p + n - 3, "/..")) || (n >= 2 && !strcmp(p + n - 2, "/.")))
+		return false;
+	return true;
+}
+
+static int sandbox_paths_get(const struct jq_msg *m, enum jq_tag tag, char ***ret)
+{
+	int r;
+
+	if (jq_msg_count(m, tag) > JQ_EXEC_MAX_SANDBOX_PATHS)
+		return -EBADMSG;
+	r = jq_msg_get_strv(m, tag, JQ_PROTO_MAX_PATH, ret);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EBADMSG;
+	for (char **p = *ret; *p; p++)
+		if (!sandbox_path_valid(*p))
+			return -EBADMSG;
+	return 0;
+}
+
+/*
+ * sandbox (issue 4): absent fields get the safe defaults (no network,
+ * seccomp on), so an older spec never runs with less isolation.
+ */
+static int sandbox_from_msg(const struct jq_msg *m, struct jq_exec_sandbox *sb)
+{
+	int64_t net, seccomp;
+	int r;
+
+	r = sandbox_paths_get(m, JQ_T_SANDBOX_HIDE, &sb->hide_paths);
+	if (r >= 0)
+		r = sandbox_paths_get(m, JQ_T_SANDBOX_RO, &sb->ro_paths);
+	if (r >= 0)
+		r = sandbox_paths_get(m, JQ_T_SANDBOX_RW, &sb->rw_paths);
+	if (r >= 0)
+		r = get_i64_opt(m, JQ_T_SANDBOX_TMP_SIZE, &sb->tmp_size);
+	if (r >= 0)
+		r = get_i64_opt(m, JQ_T_SANDBOX_NOFILE, &sb->nofile);
+	if (r >= 0)
+		r = get_i64_opt(m, JQ_T_SANDBOX_NETWORK, &net);
+	if (r >= 0)
+		r = get_i64_opt(m, JQ_T_SANDBOX_SECCOMP, &seccomp);
+	if (r < 0)
+		return r;
+	if (sb->tmp_size == -1)
+		sb->tmp_size = JQ_EXEC_TMP_SIZE_DEFAULT;
+	if (sb->nofile == -1)
+		sb->nofile = JQ_EXEC_NOFILE_DEFAULT;
+	if (sb->tmp_size < 1024 * 1024 || sb->nofile < 16 || sb->nofile > 1024 * 1024 || net < -1 ||
+	    net > JQ_EXEC_NETWORK_HOST || seccomp < -1 || seccomp > 1)
+		return -EBADMSG;
+	sb->network = net == JQ_EXEC_NETWORK_HOST ? JQ_EXEC_NETWORK_HOST : JQ_EXEC_NETWORK_NONE;
+	sb->seccomp = seccomp != 0;
+	return 0;
 }
 
 static int spec_from_msg(const struct jq_msg *m, struct jq_exec_spec *s)
@@ -236,6 +361,36 @@ static int spec_from_msg(const struct jq_msg *m, struct jq_exec_spec *s)
 	for (size_t i = 0; i < s->n_gids; i++)
 		if (s->gids[i] < 0 || s->gids[i] > MAX_ID)
 			return -EBADMSG;
+	return sandbox_from_msg(m, &s->sandbox);
+}
+
+/*
+ * cgroups (issue 3): the mode (1 v2, 2 v1; absent = none, 3) and at most
+ * JQ_EXEC_MAX_CGROUP_PATHS "<controllers>:<absolute dir>" paths.
+ */
+static int spec_cgroup_from_msg(const struct jq_msg *m, struct jq_exec_spec *s)
+{
+	size_t n = jq_msg_count(m, JQ_T_CGROUP_PATH);
+	int r;
+
+	r = get_i64_opt(m, JQ_T_CGROUP_MODE, &s->cgroup_mode);
+	if (r < 0)
+		return r;
+	if (s->cgroup_mode == -1)
+		s->cgroup_mode = 3;
+	if (s->cgroup_mode < 1 || s->cgroup_mode > 3 || n > JQ_EXEC_MAX_CGROUP_PATHS ||
+	    (n > 0 && s->cgroup_mode == 3) || (n == 0 && s->cgroup_mode != 3))
+		return -EBADMSG;
+	if (n == 0)
+		return 0;
+	r = jq_msg_get_strv(m, JQ_T_CGROUP_PATH, JQ_PROTO_MAX_PATH, &s->cgroup_paths);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EBADMSG;
+	for (char **p = s->cgroup_paths; *p; p++) {
+		const char *c = strchr(*p, ':');
+		if (!c || c == *p || c[1] != '/' || strstr(c, "/../") || strstr(c, "/.."))
+			return -EBADMSG;
+	}
 	return 0;
 }
 
@@ -249,6 +404,8 @@ int jq_exec_spec_read(const char *run_dir, struct jq_exec_spec *ret)
 	if (r < 0)
 		return r;
 	r = spec_from_msg(&m, &s);
+	if (r >= 0)
+		r = spec_cgroup_from_msg(&m, &s);
 	jq_msg_release(&m);
 	if (r < 0) {
 		jq_exec_spec_release(&s);
@@ -280,9 +437,31 @@ int jq_exec_result_write(const char *run_dir, const struct jq_exec_result *res)
 	jq_msg_put_i64_opt(&w, JQ_T_IO_WRITE, res->acct.io_write_bytes);
 	jq_msg_put_i64_opt(&w, JQ_T_WALL, res->acct.wall_usec);
 	jq_msg_put_i64_opt(&w, JQ_T_QUEUE_WAIT, res->acct.queue_wait_usec);
+	/* cgroups (issue 3) */
+	jq_msg_put_i64_opt(&w, JQ_T_OOM_KILLS, res->oom_kills);
+	jq_msg_put_str(&w, JQ_T_CGROUP_NOTE, res->cgroup_note);
 	r = record_write(run_dir, JQ_EXEC_RESULT_FILE, &w);
 	jq_msg_writer_release(&w);
 	return r;
+}
+
+/* cgroups (issue 3): oom_kills (absent = -1) and an optional note. */
+static int result_cgroup_from_msg(const struct jq_msg *m, struct jq_exec_result *res)
+{
+	const char *note;
+	int r = get_i64_opt(m, JQ_T_OOM_KILLS, &res->oom_kills);
+
+	if (r < 0)
+		return r;
+	if (jq_msg_count(m, JQ_T_CGROUP_NOTE) > 1)
+		return -EBADMSG;
+	r = jq_msg_get_str(m, JQ_T_CGROUP_NOTE, JQ_PROTO_MAX_REASON, &note);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r == -ENOMEM ? r : -EBADMSG;
+	res->cgroup_note = strdup(note);
+	return res->cgroup_note ? 0 : -ENOMEM;
 }
 
 static int result_from_msg(const struct jq_msg *m, struct jq_exec_result *res)
@@ -323,6 +502,8 @@ static int result_from_msg(const struct jq_msg *m, struct jq_exec_result *res)
 		r = get_i64_opt(m, JQ_T_WALL, &res->acct.wall_usec);
 	if (r >= 0)
 		r = get_i64_opt(m, JQ_T_QUEUE_WAIT, &res->acct.queue_wait_usec);
+	if (r >= 0)
+		r = result_cgroup_from_msg(m, res);
 	if (r < 0)
 		return r;
 

@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
+#include "jq-cgroup.h"
 #include "jq-exec-internal.h"
 #include "jq-time.h"
 #include "jq-util.h"
@@ -45,6 +46,7 @@ struct run {
 	bool main_done;
 	int main_status;
 	int64_t finished_at;
+	struct jq_cg_job *cg; /* the job's cgroup, NULL without one */
 };
 
 /*
@@ -57,6 +59,9 @@ static void job_kill(struct run *r, int sig)
 {
 	if (kill(-r->pid, sig) < 0 && errno == ESRCH)
 		(void)kill(r->pid, sig);
+	/* The cgroup also holds what left the process group (setsid, daemons). */
+	if (sig == SIGKILL && r->cg)
+		(void)jq_cg_job_kill(r->cg);
 }
 
 static void job_term(struct run *r, enum jq_exec_end_cause cause)
@@ -307,6 +312,8 @@ static void finish(struct run *r, struct jq_exec_diag *diag)
 		ssize_t n;
 
 		reap(r);
+		if (r->cg)
+			(void)jq_cg_job_kill(r->cg);
 		n = kill_children();
 		if (n < 0)
 			n = have_children() ? 1 : 0;
@@ -422,6 +429,7 @@ int jq_exec_run(const char *run_dir, const struct jq_exec_spec *s, int sfd,
 	    .signal = -1,
 	    .started_at = -1,
 	    .acct = {-1, -1, -1, -1, -1, -1, -1},
+	    .oom_kills = -1,
 	};
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, rep[2] = {-1, -1};
 	char *msg = NULL;
@@ -465,6 +473,17 @@ int jq_exec_run(const char *run_dir, const struct jq_exec_spec *s, int sfd,
 		    .stdout_fd = out[1], .stderr_fd = err[1], .report_fd = rep[1]};
 		struct jq_exec_spawn_opts so = {.cgroup_fd = -1};
 		const char *step = NULL;
+		k = jq_exec_cg_open(s, &r.cg);
+		if (k < 0) {
+			k = result_failed(&res, diag, "cgroup", -k,
+					  s->cgroup_paths ? s->cgroup_paths[0] : NULL);
+			goto out;
+		}
+		if (r.cg) {
+			so.cgroup_fd = jq_cg_job_clone_fd(r.cg);
+			so.place = jq_exec_cg_place;
+			so.place_data = r.cg;
+		}
 		r.pid = jq_exec_spawn_job(s, &fds, &so, &step);
 		if (r.pid < 0) {
 			k = result_failed(&res, diag, step, -r.pid, NULL);
@@ -496,9 +515,16 @@ int jq_exec_run(const char *run_dir, const struct jq_exec_spec *s, int sfd,
 	res.end_cause = r.cause;
 	res.finished_at = r.finished_at;
 	fill_accounting(&res);
+	jq_exec_cg_finish(r.cg, &res);
 
 	/* The child is gone, so its end of the report pipe is closed: no block. */
-	k = jq_exec_child_report_read(rep[0], &msg);
+	{
+		/* sandbox: the init reports how the job itself ended. */
+		int job_status = -1;
+		k = jq_exec_child_report_read(rep[0], &msg, &job_status);
+		if (job_status != -1)
+			r.main_status = job_status;
+	}
 	if (k < 0)
 		diag->report_err = k;
 	if (k > 0) {
@@ -513,6 +539,9 @@ int jq_exec_run(const char *run_dir, const struct jq_exec_spec *s, int sfd,
 	}
 	k = 0;
 out:
+	if (r.cg && r.pid < 0)
+		(void)jq_cg_job_destroy(r.cg);
+	jq_cg_job_free(r.cg);
 	jq_exec_log_release(&r.log);
 	jq_closep(&r.tfd);
 	for (int i = 0; i < 2; i++) {

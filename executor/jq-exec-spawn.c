@@ -1,33 +1,114 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Creating the job process. The child starts blocked on a close-on-exec
- * pipe; the parent places it (cgroups) and only then lets it run its setup
- * steps, so not one instruction of the job runs outside its cgroup.
+ * Creating the job process: the sandbox's init, PID 1 of a new pid
+ * namespace inside a new user namespace (docs/sandbox.md).
+ *
+ * clone3() makes the init blocked on a close-on-exec pipe. Before it runs a
+ * single instruction the helper (host root) writes its uid/gid maps, sets
+ * its rlimits, and places it in its cgroup (CLONE_INTO_CGROUP at clone time
+ * on cgroup v2, the place() callback for v1). Only then is it released to
+ * enter its other namespaces (mount, network, ipc, uts, cgroup: the cgroup
+ * namespace's root is therefore the job's own cgroup) and build its view.
+ * The user and pid namespaces must exist at clone time: the maps are
+ * written from outside, and a process cannot change its own pid namespace.
  */
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "jq-exec-internal.h"
 #include "jq-util.h"
 
+static pid_t clone3_job(int cgroup_fd)
+{
+	struct clone_args a = {
+	    .flags = CLONE_NEWUSER | CLONE_NEWPID,
+	    .exit_signal = SIGCHLD,
+	};
+
+	if (cgroup_fd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgroup_fd;
+	}
+	/* No CLONE_VM: like fork(), the child runs on a copy of our memory. */
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+}
+
+/*
+ * core 0: a crashing job must not write a core of its memory somewhere;
+ * nofile as configured. Set from outside by root, so that the hard limit
+ * can be raised too (the init has no capability over host resources).
+ */
+static int job_rlimits(pid_t pid, const struct jq_exec_spec *s)
+{
+	struct rlimit core = {0, 0};
+	struct rlimit nofile = {(rlim_t)s->sandbox.nofile, (rlim_t)s->sandbox.nofile};
+
+	if (prlimit(pid, RLIMIT_CORE, &core, NULL) < 0)
+		return -errno;
+	if (prlimit(pid, RLIMIT_NOFILE, &nofile, NULL) < 0) {
+		struct rlimit cur;
+		/* Unprivileged: no higher than our own hard limit. */
+		if (errno != EPERM || getrlimit(RLIMIT_NOFILE, &cur) < 0)
+			return -errno;
+		if (nofile.rlim_max > cur.rlim_max)
+			nofile.rlim_cur = nofile.rlim_max = cur.rlim_max;
+		if (prlimit(pid, RLIMIT_NOFILE, &nofile, NULL) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static pid_t give_up(pid_t pid, int go_fd, int err, const char *step, const char **ret_step)
+{
+	close(go_fd);
+	kill(pid, SIGKILL);
+	(void)waitpid(pid, NULL, 0);
+	*ret_step = step;
+	return err;
+}
+
 pid_t jq_exec_spawn_job(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds,
 			const struct jq_exec_spawn_opts *o, const char **ret_step)
 {
+	bool privileged = geteuid() == 0;
+	void *seccomp_ctx = NULL;
 	int go[2];
 	pid_t pid;
 	char c = 0;
+	int r;
 
+	/*
+	 * Host root never runs a job, mapped or not. Unprivileged, the helper
+	 * can map only itself, so the job runs as the helper.
+	 */
+	if (s->uid == 0 ||
+	    (!privileged && (s->uid != (int64_t)geteuid() || s->gid != (int64_t)getegid()))) {
+		*ret_step = "identity";
+		return -EPERM;
+	}
+	if (s->sandbox.seccomp) {
+		r = jq_exec_sandbox_seccomp_new(&seccomp_ctx);
+		if (r < 0) {
+			*ret_step = "seccomp";
+			return r;
+		}
+	}
 	if (pipe2(go, O_CLOEXEC) < 0) {
+		jq_exec_sandbox_seccomp_free(seccomp_ctx);
 		*ret_step = "pipe";
 		return -errno;
 	}
-	pid = fork();
+	pid = clone3_job(o ? o->cgroup_fd : -1);
 	if (pid < 0) {
 		int e = errno;
 		close(go[0]);
 		close(go[1]);
-		*ret_step = "fork";
+		jq_exec_sandbox_seccomp_free(seccomp_ctx);
+		*ret_step = "clone";
 		return -e;
 	}
 	if (pid == 0) {
@@ -40,27 +121,26 @@ pid_t jq_exec_spawn_job(const struct jq_exec_spec *s, const struct jq_exec_child
 		if (n != 1)
 			_exit(127);
 		close(go[0]);
-		jq_exec_child_run(s, fds);
+		jq_exec_child_run(s, fds, seccomp_ctx, privileged);
 	}
 	close(go[0]);
+	/* The child has its copy; ours is not needed any more. */
+	jq_exec_sandbox_seccomp_free(seccomp_ctx);
+
+	const char *step = NULL;
+	r = jq_exec_sandbox_id_maps(pid, s, privileged, &step);
+	if (r < 0)
+		return give_up(pid, go[1], r, step, ret_step);
+	r = job_rlimits(pid, s);
+	if (r < 0)
+		return give_up(pid, go[1], r, "rlimits", ret_step);
 	if (o && o->place) {
-		int r = o->place(pid, o->place_data);
-		if (r < 0) {
-			close(go[1]);
-			kill(pid, SIGKILL);
-			(void)waitpid(pid, NULL, 0);
-			*ret_step = "place";
-			return r;
-		}
+		r = o->place(pid, o->place_data);
+		if (r < 0)
+			return give_up(pid, go[1], r, "place", ret_step);
 	}
-	if (write(go[1], &c, 1) != 1) {
-		int e = errno;
-		close(go[1]);
-		kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		*ret_step = "release";
-		return -e;
-	}
+	if (write(go[1], &c, 1) != 1)
+		return give_up(pid, go[1], -errno, "release", ret_step);
 	close(go[1]);
 	return pid;
 }

@@ -31,6 +31,28 @@
 
 /* Largest record file jobqd or jobq-exec will read. */
 #define JQ_EXEC_MAX_RECORD (2 * 1024 * 1024)
+/* cgroups (issue 3): hierarchies a job's cgroup may span. */
+#define JQ_EXEC_MAX_CGROUP_PATHS 8
+
+/* sandbox (issue 4): the job's view of the host, docs/sandbox.md. */
+#define JQ_EXEC_TMP_SIZE_DEFAULT  (1024LL * 1024 * 1024)
+#define JQ_EXEC_NOFILE_DEFAULT	  4096
+#define JQ_EXEC_MAX_SANDBOX_PATHS 256
+
+enum jq_exec_network {
+	JQ_EXEC_NETWORK_NONE = 0, /* a new network namespace with lo only */
+	JQ_EXEC_NETWORK_HOST = 1, /* the host's network namespace */
+};
+
+struct jq_exec_sandbox {
+	char **hide_paths; /* NULL-terminated, never NULL once read: made invisible */
+	char **ro_paths;   /* bound read-only at the same path (also under /tmp) */
+	char **rw_paths;   /* bound read-write at the same path */
+	int64_t tmp_size;  /* bytes of the private /tmp */
+	int64_t nofile;	   /* RLIMIT_NOFILE, soft and hard */
+	enum jq_exec_network network;
+	bool seccomp; /* install the deny-list */
+};
 
 /* What jobq-exec needs to run one job. Owned strings, like struct jq_job. */
 struct jq_exec_spec {
@@ -45,6 +67,17 @@ struct jq_exec_spec {
 	struct jq_limits limits; /* effective limits */
 	int64_t max_log_bytes;	 /* for stdout and stderr together */
 	int64_t kill_grace_usec;
+	/*
+	 * cgroups (issue 3): the job's cgroup, made and limited by jobqd.
+	 * cgroup_mode is an enum jq_cg_mode (jq-cgroup.h: 1 v2, 2 v1, 3 none);
+	 * cgroup_paths is NULL or a NULL-terminated vector of at most
+	 * JQ_EXEC_MAX_CGROUP_PATHS "<controllers>:<absolute dir>", one per
+	 * hierarchy. jobq-exec places, kills, reads and removes it.
+	 */
+	int64_t cgroup_mode;
+	char **cgroup_paths;
+	/* sandbox (issue 4): what the job sees, docs/sandbox.md */
+	struct jq_exec_sandbox sandbox;
 };
 
 enum jq_exec_status {
@@ -63,15 +96,23 @@ struct jq_exec_result {
 	int64_t job_id;
 	enum jq_exec_status status;
 	enum jq_exec_end_cause end_cause;
-	int64_t exit_code; /* -1 unless EXITED */
-	int64_t signal;	   /* -1 unless SIGNALED */
-	char *message;	   /* FAILED_TO_START: "<step>: <strerror>", else NULL */
+	int64_t exit_code;   /* -1 unless EXITED */
+	int64_t signal;	     /* -1 unless SIGNALED */
+	char *message;	     /* FAILED_TO_START: "<step>: <strerror>", else NULL */
 	int64_t started_at;  /* usec since the epoch */
 	int64_t finished_at; /* usec since the epoch */
 	bool log_truncated;
 	/* cpu, peak memory (ru_maxrss), io (ru_inblock/oublock * 512) of the
 	 * whole reaped job tree; wall_usec; queue_wait_usec is left -1. */
 	struct jq_accounting acct;
+	/*
+	 * cgroups (issue 3): with a job cgroup, cpu and peak memory come from
+	 * the kernel's counters (and io on v2), read after the last process
+	 * exited. oom_kills counts processes the OOM killer ended (-1 unknown);
+	 * cgroup_note (may be NULL) says what went wrong with the cgroup.
+	 */
+	int64_t oom_kills;
+	char *cgroup_note;
 };
 
 void jq_exec_spec_release(struct jq_exec_spec *s);

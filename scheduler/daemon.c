@@ -28,14 +28,45 @@ static char *find_exec_path(void)
 	return jq_asprintf("%s/jobq-exec", dirname(self));
 }
 
+void jq_daemon_job_ended(struct jq_daemon *d)
+{
+	if (d->stopping && d->n_running == 0) {
+		jq_log_info("no job is running any more, stopping");
+		uv_stop(&d->loop);
+	}
+}
+
+/*
+ * SIGTERM/SIGINT: stop accepting and dispatching. Running jobs are left to
+ * their helpers (the next jobqd adopts them) unless `shutdown` says to
+ * wait for them (drain) or to cancel them first (kill); a second signal
+ * stops at once, leaving what still runs.
+ */
 static void on_stop_signal(uv_signal_t *s, int signum)
 {
 	struct jq_daemon *d = s->data;
+	enum jq_shutdown mode = d->config->shutdown;
 
-	jq_log_info("received %s, stopping (running jobs keep running)", sigabbrev_np(signum));
+	if (d->stopping || mode == JQ_SHUTDOWN_LEAVE || d->n_running == 0) {
+		jq_log_info("received %s, stopping%s", sigabbrev_np(signum),
+			    d->n_running ? " (running jobs keep running)" : "");
+		d->stopping = true;
+		jq_server_close(d);
+		uv_stop(&d->loop);
+		return;
+	}
 	d->stopping = true;
-	jq_server_close(d);
-	uv_stop(&d->loop);
+	/* Clients already connected keep their answers (wait, logs -f). */
+	jq_server_close_listener(d);
+	if (mode == JQ_SHUTDOWN_KILL) {
+		jq_log_info("received %s, cancelling %zu running jobs, then stopping",
+			    sigabbrev_np(signum), d->n_running);
+		for (struct jq_run *r = d->runs; r; r = r->next)
+			(void)jq_runner_cancel(d, r->id, "cancelled: jobqd is shutting down");
+	} else {
+		jq_log_info("received %s, waiting for %zu running jobs, then stopping",
+			    sigabbrev_np(signum), d->n_running);
+	}
 }
 
 static void on_hup(uv_signal_t *s, int signum)
@@ -51,6 +82,14 @@ static void on_hup(uv_signal_t *s, int signum)
 			     err ? err : strerror(-r));
 		return;
 	}
+	/* cgroups (issue 3): the new tenant caps, before the new config counts. */
+	r = jq_cgroups_apply_tenants(d, c, &err);
+	if (r < 0) {
+		jq_log_error("reload failed, keeping the old configuration: %s",
+			     err ? err : strerror(-r));
+		jq_config_free(c);
+		return;
+	}
 	if (strcmp(c->socket, d->config->socket) || strcmp(c->database, d->config->database) ||
 	    strcmp(c->state_dir, d->config->state_dir))
 		jq_log_warning("socket, database and state_dir take effect at the next start only");
@@ -63,7 +102,9 @@ static void on_hup(uv_signal_t *s, int signum)
 	c->state_dir = TAKE_PTR(d->config->state_dir);
 	jq_config_free(d->config);
 	d->config = c;
-	d->tenant_rr = 0;
+	r = jq_dispatch_reload(d);
+	if (r < 0)
+		jq_log_error_errno(r, "cannot rebuild the dispatcher: %m");
 	jq_log_info("configuration reloaded from '%s' (%zu tenants)", c->path, c->n_tenants);
 	jq_dispatch_schedule(d);
 }
@@ -146,14 +187,27 @@ int jq_daemon_init(struct jq_daemon *d, struct jq_config *config, char **ret_err
 	uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* cgroups (issue 3): the tree before any job (re)joins it. */
+	r = jq_cgroups_init(d, ret_err);
+	if (r < 0)
+		return r;
+	/* Before recovery: jobs that ended while we were down release their dependents. */
+	r = jq_dispatch_init(d);
+	if (r < 0) {
+		*ret_err = jq_asprintf("cannot set up the dispatcher: %s", strerror(-r));
+		return r;
+	}
 	r = jq_runner_recover(d);
 	if (r < 0) {
 		*ret_err = jq_asprintf("cannot recover running jobs: %s", strerror(-r));
 		return r;
 	}
+	jq_dispatch_adopt_runs(d);
+	jq_cgroups_reconcile(d);
 	r = jq_server_listen(d, ret_err);
 	if (r < 0)
 		return r;
+	jq_maintenance_start(d);
 	jq_dispatch_schedule(d);
 	return 0;
 }
@@ -180,6 +234,8 @@ void jq_daemon_release(struct jq_daemon *d)
 		if (uv_loop_close(&d->loop) != 0)
 			jq_log_warning("event loop still had handles at exit");
 	}
+	jq_dispatch_release(d);
 	jq_store_close(d->store);
+	jq_cgroups_release(d);
 	free(d->exec_path);
 }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "jq-cgroup.h"
 #include "jq-config.h"
 #include "jq-exec.h"
 #include "jq-job.h"
@@ -70,6 +71,7 @@ struct jq_run {
 	uv_process_t proc; /* own children */
 	uv_poll_t poll;	   /* adopted helpers */
 	int pidfd;
+	int64_t memory_limit; /* cgroups (issue 3): effective job limit, -1 = none */
 };
 
 struct jq_daemon {
@@ -86,11 +88,15 @@ struct jq_daemon {
 	size_t n_clients;
 	struct jq_run *runs;
 	size_t n_running;
-	size_t tenant_rr; /* round-robin cursor over config->tenants */
+	struct jq_dispatch *dispatch; /* fair share (issue 5): dispatch.c */
 	bool loop_ready;
 	bool server_open;
 	bool stopping;
 	bool privileged; /* running as root: jobs can run as other users */
+	/* cgroups (issue 3): the tenant tree (cgroups.c); mode none without cgroups */
+	struct jq_cg *cg;
+	/* accounting (issue 6): retention, vacuum, checkpoints (maintenance.c) */
+	uv_timer_t maintenance_timer;
 };
 
 /* daemon.c */
@@ -98,7 +104,12 @@ int jq_daemon_init(struct jq_daemon *d, struct jq_config *config, char **ret_err
 int jq_daemon_run(struct jq_daemon *d);
 void jq_daemon_release(struct jq_daemon *d);
 
+/* A job ended: with a drain or kill shutdown under way, maybe stop. */
+void jq_daemon_job_ended(struct jq_daemon *d);
+
 /* server.c */
+/* Stops accepting connections; those already open are served on. */
+void jq_server_close_listener(struct jq_daemon *d);
 int jq_server_listen(struct jq_daemon *d, char **ret_err);
 void jq_server_close(struct jq_daemon *d);
 /* Queues a finished frame to the client; the writer's buffer is taken. */
@@ -121,8 +132,45 @@ void jq_logs_start(struct jq_client *c, int64_t id, bool follow);
 void jq_logs_pump(struct jq_client *c);
 void jq_logs_timer_update(struct jq_daemon *d);
 
-/* dispatch.c */
+/* dispatch.c: fair share (issue 5), the policy itself is fairshare.c */
+struct jq_fs;
+/*
+ * Builds the dispatcher from the config, the usage history in the
+ * accounting table and the runs already linked. On failure the caller
+ * still calls jq_dispatch_release().
+ */
+int jq_dispatch_init(struct jq_daemon *d);
+/* Counts runs linked since (jobs adopted by jq_runner_recover()). */
+void jq_dispatch_adopt_runs(struct jq_daemon *d);
+void jq_dispatch_release(struct jq_daemon *d);
+/* After a config reload: tenants, weights and caps may have changed. */
+int jq_dispatch_reload(struct jq_daemon *d);
+/* Fills free slots at the next loop turn. */
 void jq_dispatch_schedule(struct jq_daemon *d);
+/* The tenant's waiting jobs changed (submit, hold, release): look again. */
+void jq_dispatch_tenant_changed(struct jq_daemon *d, const char *tenant);
+/* A job reached an end state: frees its slot, charges its usage, resolves dependents. */
+void jq_dispatch_job_ended(struct jq_daemon *d, int64_t id);
+/*
+ * Why a queued or held job waits ("held", "dependency N", "tenant
+ * max_running", "tenant memory cap", "host memory budget", "no free
+ * slot"), formatted into buf when needed; *ret_position is set to its place
+ * among its tenant's queued jobs when known.
+ */
+const char *jq_dispatch_wait_reason(struct jq_daemon *d, const struct jq_job *j, char *buf,
+				    size_t n, int64_t *ret_position);
+/* The policy for `jobq share`; NULL before init. */
+struct jq_fs *jq_dispatch_policy(struct jq_daemon *d, size_t *ret_n_tenants);
+struct jq_dispatch_stats {
+	uint64_t decisions;
+	uint64_t decision_nsec_avg;
+	uint64_t decision_nsec_max;
+	int64_t memory_budget; /* bytes, -1 = none */
+};
+void jq_dispatch_stats(struct jq_daemon *d, struct jq_dispatch_stats *ret);
+
+/* req-share.c: SHARE */
+void jq_request_share(struct jq_client *c, const struct jq_msg *m);
 
 /* runner.c */
 /*
@@ -143,6 +191,26 @@ size_t jq_runner_tenant_running(struct jq_daemon *d, const char *tenant);
 int jq_runner_recover(struct jq_daemon *d);
 /* Why a waiting job waits, for people ("no free slot", ...). */
 const char *jq_runner_wait_reason(struct jq_daemon *d, const struct jq_job *j);
+
+/* req-report.c: REPORT */
+void jq_request_report(struct jq_client *c, const struct jq_msg *m);
+
+/* maintenance.c */
+/* Starts the periodic retention / vacuum / checkpoint timer. */
+void jq_maintenance_start(struct jq_daemon *d);
+/* One pass; *ret_backlog (may be NULL) says a batch was full. */
+void jq_maintenance_tick(struct jq_daemon *d, bool *ret_backlog);
+
+/* cgroups.c (issue 3) */
+/* Opens the cgroup tree of config->cgroup and applies every tenant's caps. */
+int jq_cgroups_init(struct jq_daemon *d, char **ret_err);
+/* (Re-)applies the tenants' caps of d->config; refused limits fail (unless enforce = warn). */
+int jq_cgroups_apply_tenants(struct jq_daemon *d, const struct jq_config *c, char **ret_err);
+/* Kills and removes job cgroups no running job owns (after jq_runner_recover). */
+void jq_cgroups_reconcile(struct jq_daemon *d);
+void jq_cgroups_release(struct jq_daemon *d);
+/* req-doctor.c: DOCTOR */
+void jq_request_doctor(struct jq_client *c, const struct jq_msg *m);
 
 /* auth.c */
 int jq_peer_load(struct jq_peer *p, int fd);

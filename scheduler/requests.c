@@ -20,6 +20,8 @@
 void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_job *j, bool detail)
 {
 	const char *reason = j->reason;
+	int64_t position = -1;
+	char reason_buf[64];
 
 	jq_msg_put_i64(w, JQ_T_ID, j->id);
 	jq_msg_put_str(w, JQ_T_TENANT, j->tenant);
@@ -27,8 +29,9 @@ void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_jo
 	jq_msg_put_str(w, JQ_T_NAME, j->name);
 	jq_msg_put_str(w, JQ_T_STATE, jq_job_state_to_string(j->state));
 	if (j->state == JQ_JOB_QUEUED || j->state == JQ_JOB_HELD)
-		reason = jq_runner_wait_reason(d, j);
+		reason = jq_dispatch_wait_reason(d, j, reason_buf, sizeof(reason_buf), &position);
 	jq_msg_put_str(w, JQ_T_REASON, reason);
+	jq_msg_put_i64_opt(w, JQ_T_POSITION, position);
 	jq_msg_put_i64_opt(w, JQ_T_EXIT_CODE, j->exit_code);
 	jq_msg_put_i64_opt(w, JQ_T_SIGNAL, j->signal);
 	jq_msg_put_i64_opt(w, JQ_T_SUBMITTED_AT, j->submitted_at);
@@ -126,17 +129,17 @@ static const char *str_field_error(int r)
 static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 {
 	static const uint16_t allowed[] = {
-	    JQ_T_TENANT,      JQ_T_NAME,     JQ_T_ARGV,	      JQ_T_ENV,
-	    JQ_T_CWD,	      JQ_T_REQ_CPUS, JQ_T_REQ_MEMORY, JQ_T_REQ_PIDS,
-	    JQ_T_REQ_TIMEOUT, JQ_T_PRIORITY, JQ_T_AFTER,      JQ_T_HOLD,
+	    JQ_T_TENANT,   JQ_T_NAME,	    JQ_T_ARGV,	   JQ_T_ENV,	     JQ_T_CWD,
+	    JQ_T_REQ_CPUS, JQ_T_REQ_MEMORY, JQ_T_REQ_PIDS, JQ_T_REQ_TIMEOUT, JQ_T_PRIORITY,
+	    JQ_T_AFTER,	   JQ_T_HOLD,	    JQ_T_ARRAY,	   JQ_T_AFTER_ANY,
 	};
 	struct jq_daemon *d = c->daemon;
 	const struct jq_tenant_config *t;
 	const char *tenant, *name = NULL, *cwd;
 	_cleanup_strv_ char **argv = NULL, **env = NULL;
-	_cleanup_free_ int64_t *after = NULL;
-	size_t n_after = 0, bytes = 0;
-	int64_t v, hold = 0, id, count;
+	_cleanup_free_ int64_t *after = NULL, *after_any = NULL;
+	size_t n_after = 0, n_after_any = 0, bytes = 0;
+	int64_t v, hold = 0, id, count, copies = 1;
 	struct jq_job j;
 	int r;
 
@@ -229,6 +232,25 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 			REJECT(c, ENOENT, "submit: --after: job %" PRId64 " not found", after[i]);
 		jq_job_release(&dep);
 	}
+	/* fair share (issue 5): --after-any and --array */
+	if (jq_msg_count(m, JQ_T_AFTER_ANY) > JQ_PROTO_MAX_AFTER)
+		REJECT(c, E2BIG, "submit: too many --after-any jobs (limit %d)",
+		       JQ_PROTO_MAX_AFTER);
+	r = jq_msg_get_i64v(m, JQ_T_AFTER_ANY, &after_any, &n_after_any);
+	if (r < 0)
+		REJECT(c, EINVAL, "submit: invalid --after-any");
+	for (size_t i = 0; i < n_after_any; i++) {
+		struct jq_job dep;
+		jq_job_init(&dep);
+		if (after_any[i] <= 0 || jq_store_job_get(d->store, after_any[i], &dep) < 0)
+			REJECT(c, ENOENT, "submit: --after-any: job %" PRId64 " not found",
+			       after_any[i]);
+		jq_job_release(&dep);
+	}
+	if (jq_msg_get_i64(m, JQ_T_ARRAY, &copies) == 0 &&
+	    (copies < 1 || copies > JQ_STORE_MAX_ARRAY))
+		REJECT(c, ERANGE, "submit: --array %" PRId64 " out of range 1..%d", copies,
+		       JQ_STORE_MAX_ARRAY);
 
 	r = jq_store_job_count(d->store, tenant, JQ_JOB_QUEUED, &count);
 	if (r >= 0) {
@@ -238,9 +260,11 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	}
 	if (r < 0)
 		REJECT(c, -r, "submit: cannot count queued jobs: %s", strerror(-r));
-	if (count >= t->max_queued)
-		REJECT(c, EAGAIN, "tenant '%s' has %" PRId64 " waiting jobs, its max_queued",
-		       tenant, count);
+	if (count + copies > t->max_queued)
+		REJECT(c, EAGAIN,
+		       "tenant '%s' has %" PRId64 " waiting jobs: %" PRId64
+		       " more would pass its max_queued (%" PRId64 ")",
+		       tenant, count, copies, t->max_queued);
 
 	j.tenant = (char *)tenant;
 	j.user = c->peer.user;
@@ -263,7 +287,7 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	j.n_after = n_after;
 	j.state = hold ? JQ_JOB_HELD : JQ_JOB_QUEUED;
 	j.submitted_at = jq_now_usec();
-	r = jq_store_job_insert(d->store, &j, &id);
+	r = jq_store_sched_submit(d->store, &j, after_any, n_after_any, copies, &id);
 	if (r < 0)
 		REJECT(c, -r, "submit: cannot store the job: %s", strerror(-r));
 
@@ -272,10 +296,17 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	if (r < 0)
 		REJECT(c, -r, "submit: cannot read back job %" PRId64 ": %s", id, strerror(-r));
 	jq_log_debug("job %" PRId64 " submitted by '%s' to '%s'", id, c->peer.user, tenant);
-	send_job(c, &j, false);
+	{
+		struct jq_msg_writer w;
+		jq_msg_writer_begin(&w, JQ_REP_JOB);
+		jq_job_put(d, &w, &j, false);
+		if (copies > 1)
+			jq_msg_put_i64(&w, JQ_T_ARRAY, copies);
+		jq_client_send(c, &w);
+	}
 	jq_job_release(&j);
 	jq_client_done(c);
-	jq_dispatch_schedule(d);
+	jq_dispatch_tenant_changed(d, tenant);
 }
 
 struct list_ctx {
@@ -385,6 +416,7 @@ static void handle_control(struct jq_client *c, const struct jq_msg *m)
 			       st);
 		}
 		r = jq_store_job_set_state(d->store, j.id, JQ_JOB_HELD, NULL);
+		jq_dispatch_tenant_changed(d, j.tenant);
 	} else {
 		if (j.state != JQ_JOB_HELD) {
 			int64_t id = j.id;
@@ -393,7 +425,7 @@ static void handle_control(struct jq_client *c, const struct jq_msg *m)
 			       id, st);
 		}
 		r = jq_store_job_set_state(d->store, j.id, JQ_JOB_QUEUED, NULL);
-		jq_dispatch_schedule(d);
+		jq_dispatch_tenant_changed(d, j.tenant);
 	}
 	int64_t id = j.id;
 	if (r < 0) {
@@ -449,6 +481,8 @@ void jq_requests_job_ended(struct jq_daemon *d, int64_t id)
 {
 	struct jq_client *c, *next;
 
+	/* fair share (issue 5): the slot, the usage, the dependents. */
+	jq_dispatch_job_ended(d, id);
 	for (c = d->clients; c; c = next) {
 		next = c->next;
 		if (c->wait_id == id) {
@@ -470,9 +504,12 @@ static const struct {
 	enum jq_msg_type type;
 	void (*handle)(struct jq_client *c, const struct jq_msg *m);
 } handlers[] = {
-    {JQ_REQ_SUBMIT, handle_submit}, {JQ_REQ_LIST, handle_list},	      {JQ_REQ_SHOW, handle_show},
-    {JQ_REQ_LOGS, handle_logs},	    {JQ_REQ_CANCEL, handle_control},  {JQ_REQ_WAIT, handle_wait},
-    {JQ_REQ_HOLD, handle_control},  {JQ_REQ_RELEASE, handle_control},
+    {JQ_REQ_SUBMIT, handle_submit},	{JQ_REQ_LIST, handle_list},
+    {JQ_REQ_SHOW, handle_show},		{JQ_REQ_LOGS, handle_logs},
+    {JQ_REQ_CANCEL, handle_control},	{JQ_REQ_WAIT, handle_wait},
+    {JQ_REQ_HOLD, handle_control},	{JQ_REQ_RELEASE, handle_control},
+    {JQ_REQ_REPORT, jq_request_report}, {JQ_REQ_DOCTOR, jq_request_doctor},
+    {JQ_REQ_SHARE, jq_request_share},
 };
 
 void jq_request_handle(struct jq_client *c, const struct jq_msg *m)

@@ -6,6 +6,7 @@
  * the only source of how the job ended; the daemon turns it into the end
  * state and the accounting row in one transaction.
  */
+#include <dirent.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -15,6 +16,7 @@
 
 #include "jobqd.h"
 #include "jq-log.h"
+#include "jq-parse.h"
 #include "jq-time.h"
 #include "jq-util.h"
 
@@ -111,6 +113,27 @@ static const char *signal_name(int sig)
 	return s ? s : "?";
 }
 
+/* cgroups (issue 3): "killed: out of memory (limit X, peak Y)". */
+static char *oom_reason(struct jq_daemon *d, const struct jq_run *run,
+			const struct jq_exec_result *res)
+{
+	const struct jq_tenant_config *t = jq_config_tenant(d->config, run->tenant);
+	int64_t limit = run->memory_limit;
+	char lim[32] = "none", peak[32] = "unknown";
+	const char *whose = "";
+
+	/* No job limit: the tenant's memory_max is what ran out. */
+	if (limit < 0 && t && t->memory_max >= 0) {
+		limit = t->memory_max;
+		whose = "tenant ";
+	}
+	if (limit >= 0)
+		jq_format_size((uint64_t)limit, lim, sizeof(lim));
+	if (res->acct.memory_peak_bytes >= 0)
+		jq_format_size((uint64_t)res->acct.memory_peak_bytes, peak, sizeof(peak));
+	return jq_asprintf("killed: out of memory (%slimit %s, peak %s)", whose, lim, peak);
+}
+
 /* Turns the helper's result into the job's end state and accounting. */
 static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_status)
 {
@@ -146,6 +169,10 @@ static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_s
 		} else if (res.end_cause == JQ_EXEC_END_CANCEL || run->cancel_requested) {
 			f.state = JQ_JOB_CANCELLED;
 			reason = strdup(run->cancel_reason ? run->cancel_reason : "cancelled");
+		} else if (res.oom_kills > 0 &&
+			   !(res.status == JQ_EXEC_EXITED && res.exit_code == 0)) {
+			f.state = JQ_JOB_OOM;
+			reason = oom_reason(d, run, &res);
 		} else if (res.status == JQ_EXEC_EXITED && res.exit_code == 0) {
 			f.state = JQ_JOB_SUCCEEDED;
 		} else if (res.status == JQ_EXEC_EXITED) {
@@ -160,6 +187,13 @@ static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_s
 			reason = strdup("output truncated at max_log_bytes");
 	}
 	f.reason = reason;
+	/* cgroups (issue 3): the helper removed the job's cgroup; make sure. */
+	if (r >= 0 && res.cgroup_note)
+		jq_log_warning("job %" PRId64 ": %s", run->id, res.cgroup_note);
+	r = jq_cg_job_remove(d->cg, run->tenant, run->id);
+	if (r < 0)
+		jq_log_error_errno(r, "job %" PRId64 ": cannot remove its cgroup: %m, ignoring",
+				   run->id);
 	r = jq_store_job_finish(d->store, run->id, &f);
 	if (r < 0)
 		jq_log_error_errno(r, "job %" PRId64 ": cannot record its end: %m", run->id);
@@ -169,6 +203,7 @@ static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_s
 	jq_exec_result_release(&res);
 	run_unlink(d, run);
 	jq_requests_job_ended(d, run->id);
+	jq_daemon_job_ended(d);
 	jq_dispatch_schedule(d);
 }
 
@@ -265,13 +300,20 @@ struct jq_limits jq_runner_effective_limits(const struct jq_job *j,
 	    (l.timeout_usec == JQ_LIMIT_UNSET || l.timeout_usec > t->max_timeout_usec))
 		l.timeout_usec = t->max_timeout_usec;
 	/*
-	 * NEEDSWORK: cpus, memory and pids are enforced by the cgroup
-	 * backend; until it applies them they are not effective and are
-	 * reported as null rather than pretended.
+	 * cgroups (issue 3): cpus, memory and pids are clamped to the
+	 * tenant's caps (the tenant's parent cgroup enforces them anyway; a
+	 * job asking for more is told what it gets). Memory falls back to
+	 * default_memory. What the host then really enforces is read back
+	 * by jq_cg_job_create in jq_runner_start.
 	 */
-	l.cpus_milli = JQ_LIMIT_UNSET;
-	l.memory_bytes = JQ_LIMIT_UNSET;
-	l.pids = JQ_LIMIT_UNSET;
+	if (l.memory_bytes == JQ_LIMIT_UNSET)
+		l.memory_bytes = t->default_memory;
+	if (t->cpu_max_milli != JQ_LIMIT_UNSET && l.cpus_milli > t->cpu_max_milli)
+		l.cpus_milli = t->cpu_max_milli;
+	if (t->memory_max != JQ_LIMIT_UNSET && l.memory_bytes > t->memory_max)
+		l.memory_bytes = t->memory_max;
+	if (t->pids_max != JQ_LIMIT_UNSET && l.pids > t->pids_max)
+		l.pids = t->pids_max;
 	return l;
 }
 
@@ -320,6 +362,50 @@ static char **job_env(const struct jq_job *j)
 	return TAKE_PTR(env);
 }
 
+/*
+ * sandbox (issue 4): what the job may see. jobq's own database (with its
+ * WAL and shared-memory files), socket, config file and state directory
+ * (every job's logs and records) are hidden, then the tenant's hide_paths;
+ * ro_paths and rw_paths are the tenant's (borrowed, not copied). Only the
+ * hidden list is allocated here.
+ */
+static int sandbox_spec(struct jq_daemon *d, const struct jq_tenant_config *t,
+			struct jq_exec_sandbox *sb)
+{
+	const struct jq_config *c = d->config;
+	size_t n = t ? jq_strv_length(t->hide_paths) : 0, k = 0;
+	char **hide = calloc(n + 7, sizeof(char *));
+
+	if (!hide)
+		return -ENOMEM;
+	hide[k++] = jq_asprintf("%s", c->database);
+	hide[k++] = jq_asprintf("%s-wal", c->database);
+	hide[k++] = jq_asprintf("%s-shm", c->database);
+	hide[k++] = jq_asprintf("%s", c->socket);
+	hide[k++] = jq_asprintf("%s", c->path);
+	hide[k++] = jq_asprintf("%s", c->state_dir);
+	for (size_t i = 0; i < n; i++)
+		hide[k++] = strdup(t->hide_paths[i]);
+	for (size_t i = 0; i < k; i++)
+		if (!hide[i]) {
+			for (size_t f = 0; f < k; f++)
+				free(hide[f]);
+			free(hide);
+			return -ENOMEM;
+		}
+	*sb = (struct jq_exec_sandbox){
+	    .hide_paths = hide,
+	    .ro_paths = t ? t->ro_paths : NULL,
+	    .rw_paths = t ? t->rw_paths : NULL,
+	    .tmp_size = t ? t->tmp_size : JQ_EXEC_TMP_SIZE_DEFAULT,
+	    .nofile = t ? t->nofile : JQ_EXEC_NOFILE_DEFAULT,
+	    .network =
+		t && t->network == JQ_NETWORK_HOST ? JQ_EXEC_NETWORK_HOST : JQ_EXEC_NETWORK_NONE,
+	    .seccomp = c->seccomp != JQ_SECCOMP_OFF,
+	};
+	return 0;
+}
+
 int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 {
 	const struct jq_tenant_config *t = jq_config_tenant(d->config, j->tenant);
@@ -331,11 +417,29 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	uv_process_options_t opts = {0};
 	uv_stdio_container_t stdio[3];
 	char *args[3];
-	int r;
+	int r, cg_r;
+	/* cgroups (issue 3): the job's cgroup exists, limited, before the job does. */
+	_cleanup_strv_ char **cg_paths = NULL;
+	_cleanup_free_ char *cg_msg = NULL;
+	struct jq_limits cg_eff;
 
+	cg_r = jq_cg_job_create(d->cg, j->tenant, j->id, &eff, !d->config->enforce_warn, &cg_eff,
+				&cg_paths, &cg_msg);
+	if (cg_r >= 0)
+		eff = cg_eff;
 	r = jq_store_job_mark_starting(d->store, j->id, &eff);
-	if (r < 0)
+	if (r < 0) {
+		if (cg_r >= 0)
+			(void)jq_cg_job_remove(d->cg, j->tenant, j->id);
 		return jq_log_error_errno(r, "job %" PRId64 ": cannot mark it starting: %m", j->id);
+	}
+	if (cg_r < 0) {
+		fail_start(d, j->id, cg_msg ? cg_msg : strerror(-cg_r));
+		return cg_r;
+	}
+	if (cg_msg)
+		jq_log_warning("job %" PRId64 ": %s: running without it (enforce = warn)", j->id,
+			       cg_msg);
 
 	run = calloc(1, sizeof(*run));
 	if (!run)
@@ -343,10 +447,12 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	run->daemon = d;
 	run->id = j->id;
 	run->pidfd = -1;
+	run->memory_limit = eff.memory_bytes;
 	run->tenant = strdup(j->tenant);
 	run->run_dir = jq_exec_run_dir(d->config->state_dir, j->id);
 	if (!run->tenant || !run->run_dir) {
 		run_free(run);
+		(void)jq_cg_job_remove(d->cg, j->tenant, j->id);
 		fail_start(d, j->id, "out of memory");
 		return -ENOMEM;
 	}
@@ -356,6 +462,7 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	env = job_env(j);
 	if (!env) {
 		run_free(run);
+		(void)jq_cg_job_remove(d->cg, j->tenant, j->id);
 		fail_start(d, j->id, "out of memory");
 		return -ENOMEM;
 	}
@@ -364,7 +471,13 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	spec.limits = eff;
 	spec.max_log_bytes = d->config->max_log_bytes;
 	spec.kill_grace_usec = d->config->kill_grace_usec;
-	r = resolve_identity(d, j, t, &spec, &err);
+	spec.cgroup_mode = jq_cg_mode(d->cg);
+	spec.cgroup_paths = cg_paths;
+	r = sandbox_spec(d, t, &spec.sandbox);
+	if (r < 0)
+		err = strdup("out of memory");
+	if (r >= 0)
+		r = resolve_identity(d, j, t, &spec, &err);
 	if (r >= 0) {
 		(void)jq_rm_rf(run->run_dir);
 		r = jq_mkdir_p(run->run_dir, 0700);
@@ -378,7 +491,9 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 			err = jq_asprintf("cannot write '%s/spec': %s", run->run_dir, strerror(-r));
 	}
 	free(spec.gids);
+	jq_strv_free(spec.sandbox.hide_paths);
 	if (r < 0) {
+		(void)jq_cg_job_remove(d->cg, j->tenant, j->id);
 		fail_start(d, j->id, err ? err : strerror(-r));
 		run_free(run);
 		return r;
@@ -404,6 +519,7 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	if (r < 0) {
 		_cleanup_free_ char *msg =
 		    jq_asprintf("cannot start '%s': %s", d->exec_path, uv_strerror(r));
+		(void)jq_cg_job_remove(d->cg, j->tenant, j->id);
 		fail_start(d, j->id, msg ? msg : "cannot start jobq-exec");
 		uv_close((uv_handle_t *)&run->proc, on_proc_closed);
 		return r;
@@ -479,6 +595,38 @@ static int collect(const struct jq_job *j, void *u)
 	return 0;
 }
 
+/*
+ * The helper of a job whose pid never reached the database (the daemon
+ * died right after spawning it): found by its command line, which names
+ * the job's run directory.
+ */
+static pid_t find_helper(const char *exec_path, const char *run_dir)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	pid_t found = -1;
+
+	if (!proc)
+		return -1;
+	while (found < 0 && (de = readdir(proc))) {
+		_cleanup_free_ char *path = NULL, *cmd = NULL;
+		size_t len, a;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		path = jq_asprintf("/proc/%ld/cmdline", pid);
+		if (!path || jq_read_file(path, 8192, &cmd, &len) < 0)
+			continue;
+		/* argv[0] NUL argv[1] NUL */
+		a = strnlen(cmd, len);
+		if (a < len && !strcmp(cmd, exec_path) && !strcmp(cmd + a + 1, run_dir))
+			found = (pid_t)pid;
+	}
+	closedir(proc);
+	return found;
+}
+
 /* Adopts a live helper of an earlier daemon, watching it through a pidfd. */
 static int adopt(struct jq_daemon *d, const struct jq_job *j)
 {
@@ -498,6 +646,7 @@ static int adopt(struct jq_daemon *d, const struct jq_job *j)
 	run->daemon = d;
 	run->id = j->id;
 	run->adopted = true;
+	run->memory_limit = j->effective.memory_bytes; /* cgroups (issue 3) */
 	run->pidfd = fd;
 	run->helper_pid = (pid_t)j->helper_pid;
 	run->tenant = strdup(j->tenant);
@@ -520,6 +669,31 @@ static int adopt(struct jq_daemon *d, const struct jq_job *j)
 	return 0;
 }
 
+/*
+ * A job the daemon died while starting, with no helper and no result. Its
+ * spec is written before jobq-exec is spawned: without one the helper never
+ * existed and the job never ran, so it goes back to the queue. With one, a
+ * helper may have been on its way (forked, not yet exec'd): rather than
+ * risk running the job twice, it fails to start.
+ */
+static void requeue_or_fail(struct jq_daemon *d, const struct jq_job *j, const char *run_dir)
+{
+	_cleanup_free_ char *spec =
+	    run_dir ? jq_asprintf("%s/%s", run_dir, JQ_EXEC_SPEC_FILE) : NULL;
+	int r;
+
+	if (spec && access(spec, F_OK) < 0 && errno == ENOENT) {
+		r = jq_store_job_set_state(d->store, j->id, JQ_JOB_QUEUED, NULL);
+		if (r >= 0) {
+			jq_log_info("job %" PRId64 " requeued: jobqd stopped before it started",
+				    j->id);
+			return;
+		}
+		jq_log_error_errno(r, "job %" PRId64 ": cannot requeue it: %m", j->id);
+	}
+	fail_start(d, j->id, "jobqd stopped while the job was starting");
+}
+
 int jq_runner_recover(struct jq_daemon *d)
 {
 	static const enum jq_job_state states[] = {JQ_JOB_STARTING, JQ_JOB_RUNNING};
@@ -536,16 +710,34 @@ int jq_runner_recover(struct jq_daemon *d)
 		struct jq_job j;
 		if (jq_store_job_get(d->store, ctx.ids[i], &j) < 0)
 			continue;
+		if (j.state == JQ_JOB_STARTING) {
+			_cleanup_free_ char *rd = jq_exec_run_dir(d->config->state_dir, j.id);
+			pid_t pid = rd ? find_helper(d->exec_path, rd) : -1;
+			if (pid > 0 && jq_store_job_mark_running(d->store, j.id, -1, pid,
+								 proc_start_time(pid)) >= 0) {
+				jq_job_release(&j);
+				if (jq_store_job_get(d->store, ctx.ids[i], &j) < 0)
+					continue;
+			}
+		}
 		if (j.state == JQ_JOB_RUNNING && adopt(d, &j) >= 0) {
 			jq_job_release(&j);
 			continue;
 		}
 		/* The helper is gone: its result, if it wrote one, says how the job ended. */
-		struct jq_run tmp = {.daemon = d, .id = j.id};
+		struct jq_run tmp = {
+		    .daemon = d, .id = j.id, .memory_limit = j.effective.memory_bytes};
 		tmp.run_dir = jq_exec_run_dir(d->config->state_dir, j.id);
 		struct jq_exec_result res = {0};
 		if (tmp.run_dir && jq_exec_result_read(tmp.run_dir, &res) >= 0) {
 			struct jq_run *run = calloc(1, sizeof(*run));
+			/*
+			 * The daemon died between spawning the helper and
+			 * recording it: the job ran, so it was running.
+			 */
+			if (j.state == JQ_JOB_STARTING)
+				(void)jq_store_job_mark_running(d->store, j.id, res.started_at, -1,
+								-1);
 			jq_exec_result_release(&res);
 			if (run) {
 				*run = tmp;
@@ -556,7 +748,7 @@ int jq_runner_recover(struct jq_daemon *d)
 				tmp.run_dir = NULL;
 			}
 		} else if (j.state == JQ_JOB_STARTING) {
-			fail_start(d, j.id, "jobqd stopped while the job was starting");
+			requeue_or_fail(d, &j, tmp.run_dir);
 		} else {
 			int k = jq_store_job_finish(
 			    d->store, j.id,

@@ -359,13 +359,18 @@ int jq_server_listen(struct jq_daemon *d, char **ret_err)
 	return 0;
 }
 
-void jq_server_close(struct jq_daemon *d)
+void jq_server_close_listener(struct jq_daemon *d)
 {
 	if (d->server_open) {
 		d->server_open = false;
 		uv_close((uv_handle_t *)&d->server, NULL);
 		(void)unlink(d->config->socket);
 	}
+}
+
+void jq_server_close(struct jq_daemon *d)
+{
+	jq_server_close_listener(d);
 	while (d->clients)
 		jq_client_close(d->clients);
 }

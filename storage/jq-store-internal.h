@@ -14,7 +14,7 @@
 #include "jq-store.h"
 
 /* The current schema; jq-store-schema.c holds one migration step per version. */
-#define JQ_STORE_SCHEMA_VERSION 1
+#define JQ_STORE_SCHEMA_VERSION 3
 
 /*
  * Upper bound of one string or blob the connection stores
@@ -59,6 +59,18 @@ enum jq_stmt {
 	JQ_STMT_EXPLAIN_LIST_STATE,
 	JQ_STMT_EXPLAIN_LIST_TENANT_STATE,
 	JQ_STMT_EXPLAIN_COUNT_TENANT_STATE,
+	/* fair share (issue 5): jq-store-sched.c */
+	JQ_STMT_SCHED_DEP_ANY_INSERT,
+	JQ_STMT_SCHED_DEPS_COUNT,
+	JQ_STMT_SCHED_DEP_FAILED,
+	JQ_STMT_SCHED_DEP_PENDING,
+	JQ_STMT_SCHED_DEPENDENTS,
+	JQ_STMT_SCHED_DEPS_DEC,
+	JQ_STMT_SCHED_PEEK_READY,
+	JQ_STMT_SCHED_POSITION,
+	JQ_STMT_SCHED_QUEUED_COUNTS,
+	JQ_STMT_SCHED_USAGE,
+	JQ_STMT_SCHED_EXPLAIN_READY,
 	_JQ_STMT_MAX,
 };
 

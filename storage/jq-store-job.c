@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jq-store-internal.h"
 #include "jq-time.h"
@@ -456,6 +457,42 @@ static int step_update(struct jq_store *s, sqlite3_stmt *st)
 	return sqlite3_changes(s->db) == 1 ? 0 : -EIO;
 }
 
+/* The host name recorded with each accounting row; "" if the kernel will not say. */
+static void host_name(char *buf, size_t n)
+{
+	if (gethostname(buf, n) < 0)
+		buf[0] = '\0';
+	buf[n - 1] = '\0';
+}
+
+/*
+ * Writes the one accounting row of a job that has just reached an end
+ * state (the caller's transaction). Every end state gets one, also a job
+ * that never ran: a NULL a stores NULL measurements. The primary key on
+ * job_id makes a second row impossible.
+ */
+static int acct_insert_locked(struct jq_store *s, int64_t id, const struct jq_accounting *a,
+			      int64_t wall, int64_t queue_wait)
+{
+	_cleanup_(jq_store_stmt_resetp) sqlite3_stmt *st = s->stmt[JQ_STMT_ACCT_INSERT];
+	struct jq_accounting none = {-1, -1, -1, -1, -1, -1, -1};
+	char host[256];
+
+	if (!a)
+		a = &none;
+	host_name(host, sizeof(host));
+	TRY(bind_i64(st, 1, id));
+	TRY(jq_store_bind_opt(st, 2, a->cpu_user_usec));
+	TRY(jq_store_bind_opt(st, 3, a->cpu_system_usec));
+	TRY(jq_store_bind_opt(st, 4, a->memory_peak_bytes));
+	TRY(jq_store_bind_opt(st, 5, a->io_read_bytes));
+	TRY(jq_store_bind_opt(st, 6, a->io_write_bytes));
+	TRY(jq_store_bind_opt(st, 7, wall));
+	TRY(jq_store_bind_opt(st, 8, queue_wait));
+	TRY(bind_text(st, 9, host[0] ? host : NULL));
+	return step_update(s, st);
+}
+
 static int set_state_locked(struct jq_store *s, int64_t id, enum jq_job_state to,
 			    const char *reason)
 {
@@ -473,7 +510,11 @@ static int set_state_locked(struct jq_store *s, int64_t id, enum jq_job_state to
 	TRY(bind_state(st, 4, cur.state));
 	if (final)
 		TRY(bind_i64(st, 5, jq_now_usec()));
-	return step_update(s, st);
+	TRY(step_update(s, st));
+	if (!final)
+		return 0;
+	/* an end state without results (cancel of a queued job): its row, nothing measured */
+	return acct_insert_locked(s, id, NULL, -1, -1);
 }
 
 int jq_store_job_set_state(struct jq_store *s, int64_t id, enum jq_job_state to, const char *reason)
@@ -580,30 +621,17 @@ static int finish_locked(struct jq_store *s, int64_t id, const struct jq_store_f
 		TRY(step_update(s, st));
 	}
 
-	if (!a)
-		return 0;
-
-	/* derived from the job's own times when the caller did not measure them */
-	queue_wait = a->queue_wait_usec;
+	/*
+	 * Derived from the job's own times when the caller did not measure
+	 * them; a job that never started has neither (NULL, not 0).
+	 */
+	queue_wait = a ? a->queue_wait_usec : -1;
 	if (queue_wait == -1 && started >= 0 && cur.submitted_at >= 0)
 		queue_wait = started >= cur.submitted_at ? started - cur.submitted_at : 0;
-	wall = a->wall_usec;
+	wall = a ? a->wall_usec : -1;
 	if (wall == -1 && started >= 0)
 		wall = finished >= started ? finished - started : 0;
-
-	{
-		_cleanup_(jq_store_stmt_resetp) sqlite3_stmt *st = s->stmt[JQ_STMT_ACCT_INSERT];
-
-		TRY(bind_i64(st, 1, id));
-		TRY(jq_store_bind_opt(st, 2, a->cpu_user_usec));
-		TRY(jq_store_bind_opt(st, 3, a->cpu_system_usec));
-		TRY(jq_store_bind_opt(st, 4, a->memory_peak_bytes));
-		TRY(jq_store_bind_opt(st, 5, a->io_read_bytes));
-		TRY(jq_store_bind_opt(st, 6, a->io_write_bytes));
-		TRY(jq_store_bind_opt(st, 7, wall));
-		TRY(jq_store_bind_opt(st, 8, queue_wait));
-		return step_update(s, st);
-	}
+	return acct_insert_locked(s, id, a, wall, queue_wait);
 }
 
 int jq_store_job_finish(struct jq_store *s, int64_t id, const struct jq_store_finish *f)

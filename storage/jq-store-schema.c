@@ -86,6 +86,126 @@ static const char migration_v1[] =
     "CREATE INDEX accounting_finished ON accounting(finished_at);\n"
     "PRAGMA user_version = 1;\n";
 
+/*
+ * Version 2 (accounting, issue 6). The accounting row becomes the job's
+ * lasting record: it copies who, what, where and when from the job (so it
+ * answers questions after retention deleted the job), and it has no
+ * foreign key any more (v1 had ON DELETE CASCADE), so deleting a job keeps
+ * it. SQLite cannot drop a constraint: the table is rebuilt. Finished jobs
+ * that v1 left without a row (cancelled while queued, failed to start,
+ * lost) get one with NULL measurements, so that every finished job has
+ * exactly one row from here on.
+ *
+ * Units: *_usec microseconds, *_at microseconds since the epoch (UTC),
+ * *_bytes bytes, eff_cpus_milli thousandths of a CPU. NULL = not measured
+ * (the job never ran, or the source could not say).
+ */
+static const char migration_v2[] =
+    "CREATE TABLE accounting_v2 (       -- one row per finished job; outlives the job\n"
+    "  job_id INTEGER PRIMARY KEY,      -- jobs.id (the job row may be gone: retention)\n"
+    "  tenant TEXT NOT NULL,\n"
+    "  user TEXT NOT NULL,              -- submitter's user name\n"
+    "  uid INTEGER,                     -- submitter's uid\n"
+    "  name TEXT,                       -- submit --name\n"
+    "  host TEXT,                       -- host name of the jobqd that recorded the end\n"
+    "  state TEXT NOT NULL CHECK (state IN ('succeeded', 'failed', 'timeout', 'oom',\n"
+    "    'cancelled', 'failed_to_start', 'lost')),\n"
+    "  exit_code INTEGER,               -- NULL unless the job exited\n"
+    "  signal INTEGER,                  -- the signal that ended it, else NULL\n"
+    "  submitted_at INTEGER NOT NULL,   -- usec since the epoch\n"
+    "  started_at INTEGER,              -- NULL if it never started\n"
+    "  finished_at INTEGER NOT NULL,\n"
+    "  queue_wait_usec INTEGER,         -- started_at - submitted_at; NULL if never started\n"
+    "  wall_usec INTEGER,               -- finished_at - started_at (or measured)\n"
+    "  cpu_user_usec INTEGER,           -- CPU time in user mode, the whole job tree\n"
+    "  cpu_system_usec INTEGER,         -- CPU time in the kernel, the whole job tree\n"
+    "  memory_peak_bytes INTEGER,       -- peak memory\n"
+    "  io_read_bytes INTEGER,\n"
+    "  io_write_bytes INTEGER,\n"
+    "  eff_cpus_milli INTEGER,          -- effective limits the job ran with; NULL = none\n"
+    "  eff_memory_bytes INTEGER,\n"
+    "  eff_pids INTEGER,\n"
+    "  eff_timeout_usec INTEGER\n"
+    ");\n"
+    "INSERT INTO accounting_v2 (job_id, tenant, user, uid, name, host, state, exit_code,\n"
+    "  signal, submitted_at, started_at, finished_at, queue_wait_usec, wall_usec,\n"
+    "  cpu_user_usec, cpu_system_usec, memory_peak_bytes, io_read_bytes, io_write_bytes,\n"
+    "  eff_cpus_milli, eff_memory_bytes, eff_pids, eff_timeout_usec)\n"
+    "SELECT a.job_id, a.tenant, a.user, j.uid, j.name, NULL, a.state, a.exit_code, a.signal,\n"
+    "  coalesce(j.submitted_at, a.finished_at), j.started_at, a.finished_at,\n"
+    "  a.queue_wait_usec, a.wall_usec, a.cpu_user_usec, a.cpu_system_usec,\n"
+    "  a.memory_peak_bytes, a.io_read_bytes, a.io_write_bytes,\n"
+    "  j.eff_cpus_milli, j.eff_memory_bytes, j.eff_pids, j.eff_timeout_usec\n"
+    "FROM accounting a LEFT JOIN jobs j ON j.id = a.job_id;\n"
+    "INSERT INTO accounting_v2 (job_id, tenant, user, uid, name, host, state, exit_code,\n"
+    "  signal, submitted_at, started_at, finished_at, queue_wait_usec, wall_usec,\n"
+    "  eff_cpus_milli, eff_memory_bytes, eff_pids, eff_timeout_usec)\n"
+    "SELECT j.id, j.tenant, j.user, j.uid, j.name, NULL, j.state, j.exit_code, j.signal,\n"
+    "  j.submitted_at, j.started_at, coalesce(j.finished_at, j.submitted_at),\n"
+    "  CASE WHEN j.started_at IS NOT NULL THEN max(j.started_at - j.submitted_at, 0) END,\n"
+    "  CASE WHEN j.started_at IS NOT NULL AND j.finished_at IS NOT NULL\n"
+    "    THEN max(j.finished_at - j.started_at, 0) END,\n"
+    "  j.eff_cpus_milli, j.eff_memory_bytes, j.eff_pids, j.eff_timeout_usec\n"
+    "FROM jobs j WHERE j.state IN ('succeeded', 'failed', 'timeout', 'oom', 'cancelled',\n"
+    "  'failed_to_start', 'lost')\n"
+    "  AND NOT EXISTS (SELECT 1 FROM accounting a WHERE a.job_id = j.id);\n"
+    "DROP TABLE accounting;\n"
+    "ALTER TABLE accounting_v2 RENAME TO accounting;\n"
+    "CREATE INDEX accounting_finished ON accounting(finished_at);\n"
+    "CREATE INDEX accounting_tenant_finished ON accounting(tenant, finished_at);\n"
+    /* retention walks finished jobs oldest first; finished_at is set only in end states */
+    "CREATE INDEX jobs_finished ON jobs(finished_at) WHERE finished_at IS NOT NULL;\n"
+    /* The views administrators query (docs/accounting.md); reports read the table. */
+    "CREATE VIEW job_accounting AS\n"
+    "SELECT a.job_id, a.tenant, a.user, a.uid, a.name, a.host, a.state, j.reason,\n"
+    "  a.exit_code, a.signal, a.submitted_at, a.started_at, a.finished_at,\n"
+    "  strftime('%Y-%m-%dT%H:%M:%SZ', a.finished_at / 1000000, 'unixepoch') AS finished_utc,\n"
+    "  date(a.finished_at / 1000000, 'unixepoch') AS day,\n"
+    "  a.queue_wait_usec, a.wall_usec, a.cpu_user_usec, a.cpu_system_usec,\n"
+    "  a.cpu_user_usec + a.cpu_system_usec AS cpu_usec,\n"
+    "  a.memory_peak_bytes, a.io_read_bytes, a.io_write_bytes,\n"
+    "  a.eff_cpus_milli, a.eff_memory_bytes, a.eff_pids, a.eff_timeout_usec,\n"
+    "  j.id IS NOT NULL AS job_kept\n"
+    "FROM accounting a LEFT JOIN jobs j ON j.id = a.job_id;\n"
+    "CREATE VIEW tenant_usage_daily AS\n"
+    "SELECT tenant, date(finished_at / 1000000, 'unixepoch') AS day,\n"
+    "  count(*) AS jobs,\n"
+    "  sum(state = 'succeeded') AS succeeded,\n"
+    "  sum(state IN ('failed', 'failed_to_start', 'lost')) AS failed,\n"
+    "  sum(state = 'oom') AS oom,\n"
+    "  sum(state = 'timeout') AS timeout,\n"
+    "  sum(state = 'cancelled') AS cancelled,\n"
+    "  coalesce(sum(cpu_user_usec), 0) AS cpu_user_usec,\n"
+    "  coalesce(sum(cpu_system_usec), 0) AS cpu_system_usec,\n"
+    "  max(memory_peak_bytes) AS memory_peak_bytes,\n"
+    "  coalesce(sum(io_read_bytes), 0) AS io_read_bytes,\n"
+    "  coalesce(sum(io_write_bytes), 0) AS io_write_bytes,\n"
+    "  coalesce(sum(wall_usec), 0) AS wall_usec,\n"
+    "  coalesce(sum(queue_wait_usec), 0) AS queue_wait_usec\n"
+    "FROM accounting GROUP BY tenant, day;\n"
+    "PRAGMA user_version = 2;\n";
+
+/*
+ * Version 3 (fair share, issue 5). jobs.deps_pending counts the
+ * dependencies of a waiting job that have not ended yet; the daemon keeps
+ * it as jobs end, so that the next ready job of a tenant is one indexed
+ * lookup (jobs_ready) instead of a walk past blocked jobs. job_deps.any_end
+ * marks `submit --after-any`: any end state satisfies it, where plain
+ * `--after` needs `succeeded`. Jobs left waiting by an older jobqd get
+ * their count here.
+ */
+static const char migration_v3[] =
+    "ALTER TABLE jobs ADD COLUMN deps_pending INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE job_deps ADD COLUMN any_end INTEGER NOT NULL DEFAULT 0; -- 1: --after-any\n"
+    "UPDATE jobs SET deps_pending = (SELECT count(*) FROM job_deps d JOIN jobs p\n"
+    "  ON p.id = d.dep_id WHERE d.job_id = jobs.id\n"
+    "  AND p.state IN ('queued', 'held', 'starting', 'running'))\n"
+    "  WHERE state IN ('queued', 'held');\n"
+    /* The dispatcher's claim: a literal state and count, like jobs_queued. */
+    "CREATE INDEX jobs_ready ON jobs(tenant, priority DESC, id)\n"
+    "  WHERE state = 'queued' AND deps_pending = 0;\n"
+    "PRAGMA user_version = 3;\n";
+
 struct migration {
 	int version;
 	const char *sql;
@@ -93,6 +213,8 @@ struct migration {
 
 static const struct migration migrations[] = {
     {1, migration_v1},
+    {2, migration_v2},
+    {3, migration_v3},
 };
 
 _Static_assert(JQ_ARRAY_SIZE(migrations) == JQ_STORE_SCHEMA_VERSION,
@@ -127,6 +249,39 @@ static int exec(sqlite3 *db, const char *sql)
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : jq_store_errno(db, rc);
+}
+
+/*
+ * Retention frees pages with PRAGMA incremental_vacuum, which does nothing
+ * unless auto_vacuum is INCREMENTAL. Files made before jq_store_open() set
+ * it ahead of WAL mode have NONE; the mode of a file with tables changes
+ * only through one VACUUM (outside a transaction), done once here.
+ */
+static int ensure_incremental_vacuum(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, mode = -1, r;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA auto_vacuum", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return jq_store_errno(db, rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		mode = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return jq_store_errno(db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
+	if (mode == 2) /* INCREMENTAL */
+		return 0;
+	r = exec(db, "PRAGMA auto_vacuum = INCREMENTAL");
+	if (r < 0)
+		return r;
+	/*
+	 * Best effort: a reader holding the file makes VACUUM fail, and the
+	 * schema is migrated either way; the file only does not shrink.
+	 */
+	(void)exec(db, "VACUUM");
+	return 0;
 }
 
 int jq_store_migrate(sqlite3 *db)
@@ -173,7 +328,7 @@ int jq_store_migrate(sqlite3 *db)
 	r = exec(db, "COMMIT");
 	if (r < 0)
 		goto rollback;
-	return 0;
+	return ensure_incremental_vacuum(db);
 
 rollback:
 	if (!sqlite3_get_autocommit(db))

@@ -26,6 +26,14 @@
 
 #define SQL_COUNT_TENANT_STATE "SELECT count(*) FROM jobs WHERE tenant = ?1 AND state = ?2"
 
+/* Fair share (issue 5): the claim of the next ready job, on jobs_ready. */
+#define SQL_SCHED_PEEK_READY                                                                       \
+	"SELECT id, priority, req_cpus_milli, req_memory_bytes, req_pids, req_timeout_usec "       \
+	"FROM jobs WHERE state = 'queued' AND deps_pending = 0 AND tenant = ?1 "                   \
+	"ORDER BY priority DESC, id LIMIT 1"
+#define SQL_SCHED_WAITING "('queued', 'held', 'starting', 'running')"
+#define SQL_SCHED_FAILED  "('failed', 'timeout', 'oom', 'cancelled', 'failed_to_start', 'lost')"
+
 const char *const jq_store_sql[_JQ_STMT_MAX] = {
     [JQ_STMT_BEGIN] = "BEGIN IMMEDIATE",
     [JQ_STMT_COMMIT] = "COMMIT",
@@ -67,18 +75,57 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
     [JQ_STMT_FINISH] = "UPDATE jobs SET state = ?2, reason = ?3, exit_code = ?4, signal = ?5, "
 		       "started_at = ?6, finished_at = ?7, helper_pid = NULL, "
 		       "helper_start_time = NULL WHERE id = ?1 AND state = ?8",
-    /* Copies the end state just written, so the two rows cannot disagree. */
+    /*
+     * Copies the end state and the job's identity just written, so the two
+     * rows cannot disagree and the accounting row stands on its own once
+     * retention deletes the job. ?2..?8 are the measurements (NULL =
+     * unknown), ?9 the host name.
+     */
     [JQ_STMT_ACCT_INSERT] =
-	"INSERT INTO accounting (job_id, tenant, user, cpu_user_usec, cpu_system_usec, "
-	"memory_peak_bytes, io_read_bytes, io_write_bytes, wall_usec, queue_wait_usec, "
-	"state, exit_code, signal, finished_at) "
-	"SELECT id, tenant, user, ?2, ?3, ?4, ?5, ?6, ?7, ?8, state, exit_code, signal, "
-	"finished_at FROM jobs WHERE id = ?1",
+	"INSERT INTO accounting (job_id, tenant, user, uid, name, host, state, exit_code, signal, "
+	"submitted_at, started_at, finished_at, queue_wait_usec, wall_usec, cpu_user_usec, "
+	"cpu_system_usec, memory_peak_bytes, io_read_bytes, io_write_bytes, eff_cpus_milli, "
+	"eff_memory_bytes, eff_pids, eff_timeout_usec) "
+	"SELECT id, tenant, user, uid, name, ?9, state, exit_code, signal, submitted_at, "
+	"started_at, finished_at, ?8, ?7, ?2, ?3, ?4, ?5, ?6, eff_cpus_milli, eff_memory_bytes, "
+	"eff_pids, eff_timeout_usec FROM jobs WHERE id = ?1",
 
     [JQ_STMT_EXPLAIN_CLAIM] = ("EXPLAIN QUERY PLAN " SQL_PEEK_NEXT),
     [JQ_STMT_EXPLAIN_LIST_STATE] = ("EXPLAIN QUERY PLAN " SQL_LIST_STATE),
     [JQ_STMT_EXPLAIN_LIST_TENANT_STATE] = ("EXPLAIN QUERY PLAN " SQL_LIST_TENANT_STATE),
     [JQ_STMT_EXPLAIN_COUNT_TENANT_STATE] = ("EXPLAIN QUERY PLAN " SQL_COUNT_TENANT_STATE),
+
+    /* fair share (issue 5) */
+    /* A job in both --after and --after-any keeps the stricter --after. */
+    [JQ_STMT_SCHED_DEP_ANY_INSERT] = "INSERT INTO job_deps (job_id, dep_id, any_end) "
+				     "VALUES (?1, ?2, 1) ON CONFLICT DO NOTHING",
+    [JQ_STMT_SCHED_DEPS_COUNT] =
+	"UPDATE jobs SET deps_pending = (SELECT count(*) FROM job_deps d JOIN jobs p "
+	"ON p.id = d.dep_id WHERE d.job_id = ?1 AND p.state IN " SQL_SCHED_WAITING ") "
+	"WHERE id = ?1",
+    [JQ_STMT_SCHED_DEP_FAILED] = "SELECT min(d.dep_id) FROM job_deps d JOIN jobs p "
+				 "ON p.id = d.dep_id WHERE d.job_id = ?1 AND d.any_end = 0 "
+				 "AND p.state IN " SQL_SCHED_FAILED,
+    [JQ_STMT_SCHED_DEP_PENDING] = "SELECT min(d.dep_id) FROM job_deps d JOIN jobs p "
+				  "ON p.id = d.dep_id WHERE d.job_id = ?1 "
+				  "AND p.state IN " SQL_SCHED_WAITING,
+    [JQ_STMT_SCHED_DEPENDENTS] = "SELECT d.job_id, d.any_end, j.tenant FROM job_deps d "
+				 "JOIN jobs j ON j.id = d.job_id WHERE d.dep_id = ?1 "
+				 "AND j.state IN ('queued', 'held') ORDER BY d.job_id",
+    [JQ_STMT_SCHED_DEPS_DEC] = "UPDATE jobs SET deps_pending = deps_pending - 1 "
+			       "WHERE id = ?1 AND deps_pending > 0",
+    [JQ_STMT_SCHED_PEEK_READY] = SQL_SCHED_PEEK_READY,
+    /* Two ranges of jobs_queued; an OR of both would not use the index. */
+    [JQ_STMT_SCHED_POSITION] =
+	"SELECT (SELECT count(*) FROM jobs WHERE state = 'queued' AND tenant = ?1 "
+	"AND priority > ?2) + (SELECT count(*) FROM jobs WHERE state = 'queued' "
+	"AND tenant = ?1 AND priority = ?2 AND id < ?3)",
+    [JQ_STMT_SCHED_QUEUED_COUNTS] =
+	"SELECT tenant, count(*) FROM jobs WHERE state = 'queued' GROUP BY tenant",
+    [JQ_STMT_SCHED_USAGE] = "SELECT tenant, cpu_user_usec, cpu_system_usec, finished_at "
+			    "FROM accounting WHERE finished_at >= ?1 "
+			    "AND (cpu_user_usec IS NOT NULL OR cpu_system_usec IS NOT NULL)",
+    [JQ_STMT_SCHED_EXPLAIN_READY] = "EXPLAIN QUERY PLAN " SQL_SCHED_PEEK_READY,
 };
 
 const char *jq_store_explain_name(enum jq_stmt id)
@@ -92,6 +139,8 @@ const char *jq_store_explain_name(enum jq_stmt id)
 		return "list_by_tenant_state";
 	case JQ_STMT_EXPLAIN_COUNT_TENANT_STATE:
 		return "count_by_tenant_state";
+	case JQ_STMT_SCHED_EXPLAIN_READY:
+		return "claim_ready";
 	default:
 		return NULL;
 	}

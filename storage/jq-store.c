@@ -214,6 +214,14 @@ int jq_store_open(const char *path, enum jq_store_sync sync, struct jq_store **r
 		goto fail;
 	}
 
+	/*
+	 * Before journal_mode: SQLite keeps auto_vacuum at NONE if it is
+	 * set after the switch to WAL, even on an empty file (a no-op on a
+	 * file that has tables; jq_store_migrate() converts those).
+	 */
+	r = pragma(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, 0);
+	if (r < 0)
+		goto fail;
 	r = pragma(s->db, "PRAGMA journal_mode = WAL", mode, sizeof(mode));
 	if (r < 0)
 		goto fail;
@@ -383,6 +391,7 @@ int jq_store_explain(struct jq_store *s, void (*cb)(const char *stmt, const char
 	    JQ_STMT_EXPLAIN_LIST_STATE,
 	    JQ_STMT_EXPLAIN_LIST_TENANT_STATE,
 	    JQ_STMT_EXPLAIN_COUNT_TENANT_STATE,
+	    JQ_STMT_SCHED_EXPLAIN_READY,
 	};
 
 	if (!s || !cb)

@@ -101,16 +101,17 @@ int jq_store_job_mark_running(struct jq_store *s, int64_t id, int64_t started_at
 struct jq_store_finish {
 	enum jq_job_state state; /* an end state */
 	const char *reason;
-	int64_t exit_code; /* -1 if none */
-	int64_t signal;	   /* -1 if none */
+	int64_t exit_code;  /* -1 if none */
+	int64_t signal;	    /* -1 if none */
 	int64_t started_at; /* -1 keeps the stored value */
 	int64_t finished_at;
 	const struct jq_accounting *acct;
 };
 
 /*
- * Moves a job to an end state and, when acct is given, writes its one
- * accounting row in the same transaction. -EINVAL on an illegal
+ * Moves a job to an end state and writes its one accounting row in the
+ * same transaction (NULL measurements where acct is NULL or a field -1;
+ * jq_store_job_set_state() to an end state does the same). -EINVAL on an illegal
  * transition (also: finishing a job twice), -ENOENT.
  */
 int jq_store_job_finish(struct jq_store *s, int64_t id, const struct jq_store_finish *f);
@@ -122,5 +123,150 @@ int jq_store_job_finish(struct jq_store *s, int64_t id, const struct jq_store_fi
  */
 int jq_store_explain(struct jq_store *s, void (*cb)(const char *stmt, const char *detail, void *u),
 		     void *userdata);
+
+/*
+ * Accounting (issue 6): reports, retention and WAL upkeep. The tables and
+ * views are documented in docs/accounting.md.
+ */
+
+/* What `jobq report --by` groups on. */
+enum jq_store_report_by {
+	JQ_STORE_REPORT_BY_TENANT = 0,
+	JQ_STORE_REPORT_BY_USER,
+	JQ_STORE_REPORT_BY_DAY, /* UTC day of finished_at, "2026-11-29" */
+	JQ_STORE_REPORT_BY_STATE,
+	_JQ_STORE_REPORT_BY_MAX,
+};
+
+struct jq_store_report_query {
+	enum jq_store_report_by by;
+	int64_t since;	    /* finished_at >= since (usec), -1 = no bound */
+	int64_t until;	    /* finished_at < until (usec), -1 = no bound */
+	const char *tenant; /* only this tenant, NULL = all */
+	/*
+	 * NULL = every tenant; else only jobs of these tenants (NULL-terminated,
+	 * may be empty: then nothing matches). Names must not hold '\n'.
+	 */
+	char *const *visible;
+};
+
+/* One group of a report: integer sums of its jobs' accounting rows (NULL counts as 0). */
+struct jq_store_report_row {
+	const char *key; /* tenant, user, day or state */
+	int64_t jobs;
+	int64_t cpu_user_usec;
+	int64_t cpu_system_usec;
+	int64_t memory_peak_bytes; /* the maximum, -1 if no job of the group has one */
+	int64_t io_read_bytes;
+	int64_t io_write_bytes;
+	int64_t wall_usec;
+	int64_t queue_wait_usec;
+};
+
+/*
+ * Calls cb for each group in key order. The row is valid during the call.
+ * A negative return from cb stops the walk and is returned. -EINVAL for a
+ * bad query, -EOVERFLOW if a sum overflows 64 bits.
+ */
+int jq_store_report(struct jq_store *s, const struct jq_store_report_query *q,
+		    int (*cb)(const struct jq_store_report_row *row, void *userdata),
+		    void *userdata);
+
+/*
+ * Retention, step 1: the ids of up to max finished jobs with finished_at <
+ * before, oldest first, into ids (room for max). Skips a job that a waiting
+ * job depends on, and the job with the highest id (SQLite hands out
+ * max(id) + 1: keeping it means an id, and so an accounting row, is never
+ * reused).
+ */
+int jq_store_retention_expired(struct jq_store *s, int64_t before, int64_t *ids, size_t max,
+			       size_t *ret_n);
+/*
+ * Retention, step 2 (after the caller removed their run directories):
+ * deletes those jobs (if still finished) in one transaction, keeping their
+ * accounting rows. Returns the number deleted.
+ */
+int jq_store_retention_delete(struct jq_store *s, const int64_t *ids, size_t n);
+/*
+ * Deletes up to max accounting rows with finished_at < before whose job is
+ * already gone. Returns the number deleted.
+ */
+int jq_store_accounting_expire(struct jq_store *s, int64_t before, size_t max);
+/* PRAGMA incremental_vacuum of at most JQ_STORE_VACUUM_PAGES pages; returns pages freed. */
+#define JQ_STORE_VACUUM_PAGES 2048
+int jq_store_vacuum(struct jq_store *s);
+
+struct jq_store_wal_stat {
+	int log_frames;		 /* frames in the WAL before the checkpoint */
+	int checkpointed_frames; /* of which written back */
+};
+/*
+ * Checkpoints the WAL without waiting for other connections: PASSIVE, or
+ * TRUNCATE (resets the WAL to 0 bytes when no reader holds it; -EBUSY if
+ * one does). Not inside a transaction.
+ */
+int jq_store_checkpoint(struct jq_store *s, bool truncate, struct jq_store_wal_stat *ret);
+
+/*
+ * Fair share (issue 5): dispatch, dependencies and bulk submission
+ * (jq-store-sched.c). docs/scheduling.md describes the policy.
+ */
+
+/* Most copies one `submit --array N` may make. */
+#define JQ_STORE_MAX_ARRAY 100000
+
+/*
+ * Inserts `copies` (1..JQ_STORE_MAX_ARRAY) jobs made from j, as
+ * jq_store_job_insert() would, in one transaction: j->after must succeed,
+ * after_any (n_after_any ids) may end in any state; when copies > 1, copy
+ * k gets JOBQ_ARRAY_INDEX=k in its environment. A job whose --after
+ * dependency has already failed is stored cancelled with the reason
+ * "dependency N failed". The ids are consecutive from *ret_first_id.
+ */
+int jq_store_sched_submit(struct jq_store *s, const struct jq_job *j, const int64_t *after_any,
+			  size_t n_after_any, int64_t copies, int64_t *ret_first_id);
+
+/* The part of a ready job the dispatcher decides on. */
+struct jq_store_ready {
+	int64_t id;
+	int64_t priority;
+	struct jq_limits requested;
+};
+
+/*
+ * The next job of tenant the dispatcher may start: queued, every
+ * dependency satisfied; priority descending, then id. One lookup in the
+ * partial index jobs_ready. -ENOENT if there is none.
+ */
+int jq_store_sched_peek_ready(struct jq_store *s, const char *tenant, struct jq_store_ready *ret);
+
+/*
+ * Job dep_id has ended in state: each queued or held job that depends on
+ * it is cancelled ("dependency N failed") when the dependency was a plain
+ * --after and state is not succeeded, else has one dependency less. cb
+ * gets each such job's id, tenant (valid during the call) and whether it
+ * was cancelled; the caller handles the cancelled jobs' own dependents.
+ * One transaction.
+ */
+int jq_store_sched_dep_ended(struct jq_store *s, int64_t dep_id, enum jq_job_state state,
+			     int (*cb)(int64_t id, const char *tenant, bool cancelled, void *u),
+			     void *userdata);
+
+/* The lowest id among the job's dependencies that have not ended: -ENOENT if none. */
+int jq_store_sched_pending_dep(struct jq_store *s, int64_t id, int64_t *ret_dep);
+
+/* 1 + the number of queued jobs of tenant dispatched before (priority, id). */
+int jq_store_sched_position(struct jq_store *s, const char *tenant, int64_t priority, int64_t id,
+			    int64_t *ret_position);
+
+/* Calls cb with each tenant's number of queued jobs (tenants with none are left out). */
+int jq_store_sched_queued_counts(struct jq_store *s,
+				 int (*cb)(const char *tenant, int64_t n, void *u), void *userdata);
+
+/* Calls cb with each accounting row finished at or after since: CPU usec (user + system). */
+int jq_store_sched_usage(struct jq_store *s, int64_t since,
+			 int (*cb)(const char *tenant, int64_t cpu_usec, int64_t finished_at,
+				   void *u),
+			 void *userdata);
 
 #endif

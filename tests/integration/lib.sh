@@ -30,10 +30,49 @@ need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root (to run jobs as other users)"
 }
 
+# cgroups (issue 3): every cgroup directory this test's daemon made
+# (cgroup_name = jq-test-$$), in every hierarchy, including a memory
+# hierarchy nested below the cgroup the test runs in. Depth first.
+jq_cg_dirs() {
+	find /sys/fs/cgroup -maxdepth 8 -type d -name "jq-test-$$" 2>/dev/null |
+		while read -r top; do find "$top" -depth -type d; done
+}
+
+# Kills what is left in our cgroups and removes them, deepest first.
+jq_cg_cleanup() {
+	local d p tries
+	[ -d /sys/fs/cgroup ] || return 0
+	for d in $(jq_cg_dirs); do
+		if [ -e "$d/cgroup.kill" ]; then
+			echo 1 >"$d/cgroup.kill" 2>/dev/null || true
+		fi
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null || true
+		done
+	done
+	for d in $(jq_cg_dirs); do
+		tries=0
+		# Killed tasks leave their cgroup a moment after the signal.
+		until rmdir "$d" 2>/dev/null || [ ! -d "$d" ]; do
+			tries=$((tries + 1))
+			[ "$tries" -lt 200 ] || { echo "cannot remove cgroup '$d'" >&2; break; }
+			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+				kill -KILL "$p" 2>/dev/null || true
+			done
+			sleep 0.05
+		done
+	done
+}
+
 # Stops what this test started: the daemon by its pid, helpers of jobs in
-# our own state directory by theirs, the throwaway users.
+# our own state directory by theirs, our cgroups, the throwaway users.
+JQ_CLEANUP_HOOKS=()
+
 jq_cleanup() {
-	local rc=$?
+	local rc=$? h
+	for h in "${JQ_CLEANUP_HOOKS[@]}"; do
+		eval "$h" || true
+	done
 	if [ -n "$JQ_DPID" ] && kill -0 "$JQ_DPID" 2>/dev/null; then
 		kill -TERM "$JQ_DPID" 2>/dev/null || true
 		wait "$JQ_DPID" 2>/dev/null || true
@@ -49,6 +88,7 @@ jq_cleanup() {
 		fi
 		rm -rf "$JQ_TMP"
 	fi
+	jq_cg_cleanup
 	local u
 	for u in "${JQ_USERS[@]}"; do
 		userdel -r "$u" >/dev/null 2>&1 || userdel "$u" >/dev/null 2>&1 || true
@@ -71,14 +111,14 @@ jq_setup() {
 	mkdir -m 1777 "$JQ_WORK"
 }
 
-# jq_config <tenant sections...>: writes the INI with our paths and the
-# given extra text (read from stdin) appended.
+# jq_config: writes the INI with our paths (JQ_DB and JQ_STATE override
+# the database and state_dir) and the text read from stdin appended.
 jq_config() {
 	{
 		echo "[daemon]"
 		echo "socket = $JQ_TMP/jobq.sock"
-		echo "database = $JQ_TMP/jobq.db"
-		echo "state_dir = $JQ_TMP/state"
+		echo "database = ${JQ_DB:-$JQ_TMP/jobq.db}"
+		echo "state_dir = ${JQ_STATE:-$JQ_TMP/state}"
 		echo "cgroup_name = jq-test-$$"
 		echo "kill_grace = 2s"
 		cat

@@ -24,7 +24,8 @@ for _ in 1 2 3; do
 	q+=("$("$JOBQ" submit --tenant acme -- sh -c 'echo "$JOBQ_JOB_ID" >> runs')")
 done
 wait_until 10 sh -c "\"$JOBQ\" show $a --json | grep -q '\"state\": *\"running\"'" || fail "job $a never ran"
-helper=$(pgrep -f "jobq-exec $JQ_TMP/state/jobs/$a\$")
+# The oldest match: the helper, not the pid-namespace init it forks.
+helper=$(pgrep -o -f "jobq-exec $JQ_TMP/state/jobs/$a\$")
 
 kill -KILL "$JQ_DPID"
 wait "$JQ_DPID" 2>/dev/null || true
@@ -61,7 +62,7 @@ pass "SIGTERM leaves running jobs running"
 # A job whose helper is gone without a result (as after a reboot) is lost.
 d=$("$JOBQ" submit --tenant acme -- sh -c 'read x < gate')
 wait_until 10 sh -c "\"$JOBQ\" show $d --json | grep -q '\"state\": *\"running\"'" || fail "job $d never ran"
-helper=$(pgrep -f "jobq-exec $JQ_TMP/state/jobs/$d\$")
+helper=$(pgrep -o -f "jobq-exec $JQ_TMP/state/jobs/$d\$")
 kill -KILL "$JQ_DPID"
 wait "$JQ_DPID" 2>/dev/null || true
 JQ_DPID=""

@@ -246,7 +246,8 @@ static void test_json_minimal(void **state)
 	/* Every stable key, in order; absent values are null, never left out. */
 	assert_string_equal(
 	    s, "{\"id\":7,\"tenant\":null,\"user\":null,\"name\":null,\"state\":\"queued\","
-	       "\"reason\":null,\"exit_code\":null,\"signal\":null,\"submitted_at\":null,"
+	       "\"reason\":null,\"position\":null,\"exit_code\":null,\"signal\":null,"
+	       "\"submitted_at\":null,"
 	       "\"started_at\":null,\"finished_at\":null,\"limits\":{\"cpus\":null,"
 	       "\"memory_bytes\":null,\"pids\":null,\"timeout_s\":null},\"accounting\":null}");
 	free(s);
@@ -265,7 +266,8 @@ static void test_json_full(void **state)
 	s = to_json(&j, 0);
 	assert_string_equal(
 	    s, "{\"id\":42,\"tenant\":\"acme\",\"user\":\"alice\",\"name\":\"build\","
-	       "\"state\":\"failed\",\"reason\":null,\"exit_code\":2,\"signal\":null,"
+	       "\"state\":\"failed\",\"reason\":null,\"position\":null,\"exit_code\":2,"
+	       "\"signal\":null,"
 	       "\"submitted_at\":\"2026-11-29T14:08:37.123456Z\","
 	       "\"started_at\":\"2026-11-29T14:08:38.123456Z\","
 	       "\"finished_at\":\"2026-11-29T14:08:40.623456Z\","

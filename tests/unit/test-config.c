@@ -126,8 +126,16 @@ static const struct bad_case bad_cases[] = {
     {"negative duration", "[daemon]\nkill_grace = -1s\n", "t.ini:2: kill_grace: not a", 0},
     {"duration too long", "[daemon]\nkill_grace = 2h\n",
      "t.ini:2: kill_grace: out of range 0s..1h '2h'", -ERANGE},
-    {"retention too short", "[daemon]\nretention = 30m\n",
-     "t.ini:2: retention: out of range 1h..3650d '30m'", 0},
+    {"retention too short", "[daemon]\nretention = 0s\n",
+     "t.ini:2: retention: out of range 1s..3650d '0s'", 0},
+    {"fairshare_half_life zero", "[daemon]\nfairshare_half_life = 0s\n",
+     "t.ini:2: fairshare_half_life: out of range 1s..365d '0s'", -ERANGE},
+    {"memory_budget too small", "[daemon]\nmemory_budget = 1K\n",
+     "t.ini:2: memory_budget: out of range 1M..1024T '1K'", -ERANGE},
+    {"accounting_retention zero", "[daemon]\naccounting_retention = 0s\n",
+     "t.ini:2: accounting_retention: out of range 1s..36500d or forever '0s'", -ERANGE},
+    {"accounting_retention word", "[daemon]\naccounting_retention = never\n",
+     "t.ini:2: accounting_retention: not a duration (s/m/h/d) 'never'", -EINVAL},
     {"max_timeout too long", "[tenant.a]\nmax_timeout = 366d\n",
      "t.ini:2: max_timeout: out of range 1s..365d '366d'", 0},
     {"weight zero", "[daemon]\n[tenant.a]\nweight = 0\n",
@@ -152,10 +160,30 @@ static const struct bad_case bad_cases[] = {
      0},
     {"cgroup_name with slash", "[daemon]\ncgroup_name = a/b\n", "t.ini:2: cgroup_name: not a name",
      0},
+    {"enforce", "[daemon]\nenforce = maybe\n", "t.ini:2: enforce: not one of refuse|warn 'maybe'",
+     0},
     {"synchronous", "[daemon]\nsynchronous = off\n",
      "t.ini:2: synchronous: not one of full|normal 'off'", 0},
+    {"shutdown", "[daemon]\nshutdown = now\n",
+     "t.ini:2: shutdown: not one of leave|drain|kill 'now'", 0},
     {"network", "[tenant.a]\nnetwork = bridge\n", "t.ini:2: network: not one of none|host 'bridge'",
      0},
+    /* sandbox (issue 4) */
+    {"seccomp", "[daemon]\nseccomp = strict\n", "t.ini:2: seccomp: not one of default|off 'strict'",
+     0},
+    {"tmp_size too small", "[tenant.a]\ntmp_size = 512K\n", "t.ini:2: tmp_size: ", 0},
+    {"nofile too small", "[tenant.a]\nnofile = 10\n", "t.ini:2: nofile: ", 0},
+    {"nofile too large", "[tenant.a]\nnofile = 2000000\n", "t.ini:2: nofile: ", 0},
+    {"relative ro_paths", "[tenant.a]\nro_paths = /opt, data\n",
+     "t.ini:2: ro_paths: not an absolute path", -EINVAL},
+    {"rw_paths with ..", "[tenant.a]\nrw_paths = /srv/../etc\n",
+     "t.ini:2: rw_paths: not an absolute path", -EINVAL},
+    {"hide_paths with trailing slash", "[tenant.a]\nhide_paths = /srv/secret/\n",
+     "t.ini:2: hide_paths: not an absolute path", -EINVAL},
+    {"hide_paths /", "[tenant.a]\nhide_paths = /\n", "t.ini:2: hide_paths: not an absolute path",
+     -EINVAL},
+    {"hide_paths with //", "[tenant.a]\nhide_paths = /srv//secret\n",
+     "t.ini:2: hide_paths: not an absolute path", -EINVAL},
     {"duplicate tenant", "[tenant.a]\nweight = 1\n[tenant.b]\n[tenant.a]\n",
      "t.ini:4: [tenant.a]: duplicate tenant (first on line 1) 'a'", -EEXIST},
     {"duplicate daemon", "[daemon]\n[tenant.a]\n[daemon]\n",
@@ -335,11 +363,16 @@ static void check_defaults(const struct jq_config *c)
 	assert_string_equal(c->state_dir, JQ_DEFAULT_STATE_DIR);
 	assert_int_equal(c->cgroup, JQ_CGROUP_AUTO);
 	assert_string_equal(c->cgroup_name, "jobq");
+	assert_false(c->enforce_warn);
 	assert_int_equal(c->max_running, 8);
 	assert_int_equal(c->kill_grace_usec, 10 * SEC);
 	assert_int_equal(c->max_log_bytes, 64 * MIB);
 	assert_int_equal(c->retention_usec, INT64_C(90) * 86400 * SEC);
+	assert_int_equal(c->accounting_retention_usec, -1);
+	assert_int_equal(c->fairshare_half_life_usec, 3600 * SEC);
+	assert_int_equal(c->memory_budget, -1);
 	assert_int_equal(c->synchronous, JQ_CONFIG_SYNC_FULL);
+	assert_int_equal(c->shutdown, JQ_SHUTDOWN_LEAVE);
 	assert_int_equal(c->n_tenants, 0);
 	assert_null(jq_config_tenant(c, "acme"));
 }
@@ -354,11 +387,16 @@ static void check_daemon(const struct jq_config *c)
 	assert_string_equal(c->state_dir, state);
 	assert_int_equal(c->cgroup, JQ_CGROUP_V1);
 	assert_string_equal(c->cgroup_name, "jq-test_1");
+	assert_true(c->enforce_warn);
 	assert_int_equal(c->max_running, 16);
 	assert_int_equal(c->kill_grace_usec, 500000);
 	assert_int_equal(c->max_log_bytes, 3 * GIB / 2);
 	assert_int_equal(c->retention_usec, INT64_C(7) * 86400 * SEC);
+	assert_int_equal(c->accounting_retention_usec, INT64_C(400) * 86400 * SEC);
+	assert_int_equal(c->fairshare_half_life_usec, 30 * 60 * SEC);
+	assert_int_equal(c->memory_budget, 12 * GIB);
 	assert_int_equal(c->synchronous, JQ_CONFIG_SYNC_NORMAL);
+	assert_int_equal(c->shutdown, JQ_SHUTDOWN_DRAIN);
 	assert_int_equal(c->n_tenants, 0);
 }
 
@@ -422,6 +460,12 @@ static void check_tenant_defaults(const struct jq_config *c)
 	assert_int_equal(a->default_memory, -1);
 	assert_int_equal(a->default_timeout_usec, -1);
 	assert_int_equal(a->max_timeout_usec, -1);
+	/* sandbox (issue 4) */
+	assert_int_equal(a->tmp_size, GIB);
+	assert_int_equal(a->nofile, 4096);
+	assert_true(a->ro_paths && !a->ro_paths[0] && a->rw_paths && !a->rw_paths[0]);
+	assert_true(a->hide_paths && !a->hide_paths[0]);
+	assert_int_equal(c->seccomp, JQ_SECCOMP_DEFAULT);
 	assert_int_equal(b->weight, 7);
 	assert_null(b->run_as);
 	assert_null(jq_config_tenant(c, "c"));
@@ -471,6 +515,26 @@ static void check_equal_timeouts(const struct jq_config *c)
 	assert_int_equal(c->tenants[0].cpu_max_milli, 10);
 }
 
+/* sandbox (issue 4) */
+static void check_sandbox(const struct jq_config *c)
+{
+	const struct jq_tenant_config *t = jq_config_tenant(c, "a");
+
+	assert_int_equal(c->seccomp, JQ_SECCOMP_OFF);
+	assert_non_null(t);
+	assert_int_equal(t->tmp_size, 64 * MIB);
+	assert_int_equal(t->nofile, 65536);
+	assert_int_equal(jq_strv_length(t->ro_paths), 2);
+	assert_string_equal(t->ro_paths[0], "/opt/tools");
+	assert_string_equal(t->ro_paths[1], "/srv/ref data");
+	assert_int_equal(jq_strv_length(t->rw_paths), 1);
+	assert_string_equal(t->rw_paths[0], "/var/cache/ccache");
+	assert_int_equal(jq_strv_length(t->hide_paths), 3);
+	assert_string_equal(t->hide_paths[0], "/etc/ssh");
+	assert_string_equal(t->hide_paths[1], "/home");
+	assert_string_equal(t->hide_paths[2], "/root");
+}
+
 static const struct good_case good_cases[] = {
     {"empty file", "", check_defaults},
     {"only comments", "; nothing\n# here\n\n", check_defaults},
@@ -482,11 +546,16 @@ static const struct good_case good_cases[] = {
      "state_dir = state ; relative to the file\n"
      "cgroup = v1\n"
      "cgroup_name = jq-test_1\n"
+     "enforce = warn\n"
      "max_running = 16\n"
      "kill_grace = 500ms\n"
      "max_log_bytes = 1.5G\n"
      "retention = 7d\n"
-     "synchronous = normal\n",
+     "accounting_retention = 400d\n"
+     "fairshare_half_life = 30m\n"
+     "memory_budget = 12G\n"
+     "synchronous = normal\n"
+     "shutdown = drain\n",
      check_daemon},
     {"full tenant",
      "; acme\n"
@@ -507,6 +576,11 @@ static const struct good_case good_cases[] = {
      "default_timeout = 1h\n"
      "max_timeout = 12h\n",
      check_tenant_full},
+    {"sandbox keys",
+     "[daemon]\nseccomp = off\n[tenant.a]\ntmp_size = 64M\nnofile = 65536\n"
+     "ro_paths = /opt/tools, /srv/ref data\nrw_paths = /var/cache/ccache\n"
+     "hide_paths = /etc/ssh,/home\nhide_paths = /root\n",
+     check_sandbox},
     {"tenant defaults and an empty section", "[tenant.a]\n\n[tenant.b]\nweight = 7\n",
      check_tenant_defaults},
     {"64-byte tenant name", "[tenant." B64 "]\nweight = 5\n[tenant." B42 "]\nweight = 6\n",

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers of the cgroup backends: hierarchy sets, reading and writing
+ * cgroup files below directory fds, killing a cgroup's processes and
+ * removing its directories.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <time.h>
+
+#include "jq-cgroup-internal.h"
+#include "jq-util.h"
+
+/* How long emptying a job's cgroup waits for its killed processes to go. */
+#define REMOVE_WAIT_USEC (5 * 1000000)
+
+void jq_cg_set_release(struct jq_cg_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->d[i].ctl);
+		free(s->d[i].path);
+		jq_closep(&s->d[i].fd);
+	}
+	s->n = 0;
+}
+
+/* True if the comma-separated list has ctl. */
+bool jq_cg_ctl_has(const char *list, const char *ctl)
+{
+	size_t n = strlen(ctl);
+
+	for (const char *p = list; p && *p;) {
+		const char *e = strchrnul(p, ',');
+		if ((size_t)(e - p) == n && !strncmp(p, ctl, n))
+			return true;
+		p = *e ? e + 1 : e;
+	}
+	return false;
+}
+
+const struct jq_cg_dir *jq_cg_set_find_const(const struct jq_cg_set *s, const char *ctl)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (jq_cg_ctl_has(s->d[i].ctl, ctl))
+			return &s->d[i];
+	return NULL;
+}
+
+struct jq_cg_dir *jq_cg_set_find(struct jq_cg_set *s, const char *ctl)
+{
+	return (struct jq_cg_dir *)jq_cg_set_find_const(s, ctl);
+}
+
+int jq_cg_write(int dfd, const char *file, const char *val)
+{
+	/*
+	 * O_CREAT only matters to a fake tree in a test (a plain directory):
+	 * cgroupfs refuses to create files, so a missing controller file
+	 * still fails there.
+	 */
+	_cleanup_close_ int fd =
+	    openat(dfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	size_t n = strlen(val);
+	ssize_t k;
+
+	if (fd < 0)
+		return -errno;
+	/* The kernel parses one write: a short write is an error, not a retry. */
+	k = write(fd, val, n);
+	if (k < 0)
+		return -errno;
+	return (size_t)k == n ? 0 : -EIO;
+}
+
+int jq_cg_read(int dfd, const char *file, char **ret)
+{
+	_cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t k;
+		if (cap - len < 4096) {
+			size_t ncap = cap ? cap * 2 : 8192;
+			char *p;
+			if (ncap > JQ_CG_MAX_FILE + 1)
+				return -EFBIG;
+			p = realloc(buf, ncap);
+			if (!p)
+				return -ENOMEM;
+			buf = p;
+			cap = ncap;
+		}
+		k = read(fd, buf + len, cap - len - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	if (!buf) {
+		buf = strdup("");
+		if (!buf)
+			return -ENOMEM;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static int parse_i64(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	while (*s == ' ')
+		s++;
+	if (!strncmp(s, "max", 3) && (s[3] == '\0' || s[3] == '\n' || s[3] == ' ')) {
+		*ret = JQ_LIMIT_UNSET;
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || (*end && *end != '\n' && *end != ' '))
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
+int jq_cg_read_i64(int dfd, const char *file, int64_t *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	int r = jq_cg_read(dfd, file, &s);
+
+	if (r < 0)
+		return r;
+	return parse_i64(s, ret);
+}
+
+int jq_cg_read_key(int dfd, const char *file, const char *key, int64_t *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t n = strlen(key);
+	int r = jq_cg_read(dfd, file, &s);
+
+	if (r < 0)
+		return r;
+	for (char *line = s; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (!strncmp(line, key, n) && line[n] == ' ')
+			return parse_i64(line + n + 1, ret);
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+int jq_cg_kill_procs(int dfd)
+{
+	_cleanup_free_ char *s = NULL;
+	int r = jq_cg_read(dfd, "cgroup.procs", &s), n = 0;
+	char *save = NULL;
+
+	if (r < 0)
+		return r;
+	for (char *tok = strtok_r(s, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+		int64_t pid;
+		if (parse_i64(tok, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
+			continue;
+		if (kill((pid_t)pid, SIGKILL) == 0)
+			n++;
+	}
+	return n;
+}
+
+int jq_cg_procs_any(int dfd)
+{
+	_cleanup_free_ char *s = NULL;
+	int r = jq_cg_read(dfd, "cgroup.procs", &s);
+
+	if (r < 0)
+		return r;
+	return s[strspn(s, " \n")] != '\0';
+}
+
+char *jq_cg_unenforceable(const char *what, int64_t v, const char *why)
+{
+	return jq_asprintf("limit %s '%" PRId64 "' cannot be enforced: %s", what, v, why);
+}
+
+void jq_cg_sleep_usec(int64_t usec)
+{
+	struct timespec ts = {.tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Kills until empty, at most REMOVE_WAIT_USEC; 0 once empty. */
+int jq_cg_kill_until_empty(const struct jq_cg_ops *ops, struct jq_cg_set *s)
+{
+	for (int64_t waited = 0;; waited += 10000) {
+		int r = ops->populated(s);
+		if (r <= 0)
+			return r;
+		if (waited >= REMOVE_WAIT_USEC)
+			return -EBUSY;
+		(void)ops->kill(s);
+		jq_cg_sleep_usec(10000);
+	}
+}
+
+int jq_cg_set_rmdir(struct jq_cg_set *s)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		/* rmdir by path: the parent's fd is not kept. */
+		for (int tries = 0;; tries++) {
+			if (rmdir(s->d[i].path) == 0 || errno == ENOENT)
+				break;
+			/* A just-exited task can keep the cgroup busy for a moment. */
+			if (errno != EBUSY || tries == 100) {
+				if (r == 0)
+					r = -errno;
+				break;
+			}
+			jq_cg_sleep_usec(10000);
+		}
+	}
+	return r;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Accounting from the kernel's counters, read after the job's last process
+# and before its cgroup goes: a job that burns 1 s of CPU and touches
+# 100 MiB is accounted within 5% (CPU, against what the job measured of
+# itself) and 10% (peak memory); one that writes 50 MiB with fsync within
+# 10% (bytes written); a 0.1 s job gets its numbers too.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cg-lib.sh"
+need_root
+jq_setup
+jq_config <<EOF2
+[tenant.acme]
+users = root
+EOF2
+jq_start
+need_cgroups
+cd "$JQ_WORK"
+
+# Touches 100 MiB, burns 1 s of its own CPU time, prints its CPU in usec.
+j=$("$JOBQ" submit --tenant acme -- python3 -c '
+import os, time
+b = bytearray(100 << 20)
+b[::4096] = b"x" * len(range(0, len(b), 4096))
+while time.process_time() < 1.0:
+    pass
+t = os.times()
+print(int((t.user + t.system) * 1e6))')
+assert_exit 0 "$JOBQ" wait "$j"
+self=$("$JOBQ" logs "$j")
+cpu=$(($(acct "$j" cpu_user_usec) + $(acct "$j" cpu_system_usec)))
+within "cpu of a 1 s burner (against its own os.times)" "$cpu" "$self" 5
+within "cpu of a 1 s burner (against 1 s)" "$cpu" 1000000 10
+within "peak memory of 100 MiB touched" "$(acct "$j" memory_peak_bytes)" $((100 << 20)) 10
+pass "cpu and peak memory"
+
+j=$("$JOBQ" submit --tenant acme -- dd if=/dev/zero of=out bs=1M count=50 conv=fsync)
+assert_exit 0 "$JOBQ" wait "$j"
+rm -f out
+within "bytes written by 50 MiB with fsync" "$(acct "$j" io_write_bytes)" $((50 << 20)) 10
+pass "bytes written"
+
+# A short job: 0.1 s of CPU, exact enough to see.
+j=$("$JOBQ" submit --tenant acme -- python3 -c '
+import time
+while time.process_time() < 0.1:
+    pass')
+assert_exit 0 "$JOBQ" wait "$j"
+cpu=$(($(acct "$j" cpu_user_usec) + $(acct "$j" cpu_system_usec)))
+[ "$cpu" -ge 100000 ] && [ "$cpu" -le 300000 ] || fail "cpu of a 0.1 s job: $cpu usec"
+[ "$(acct "$j" memory_peak_bytes)" -gt $((1 << 20)) ] || fail "peak memory of a python job: $(acct "$j" memory_peak_bytes)"
+pass "a 0.1 s job: $cpu usec CPU"

@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cgroup manager against fake cgroupfs trees in a temporary directory:
+ * plain directories and files, so that what the backends write can be read
+ * back and what the kernel would report can be planted. Covers the v2
+ * backend (delegation, limits, placement, kill, accounting), the v1
+ * conversions on a hybrid layout with a nested memory cgroup, the none
+ * mode, refusal of limits the host cannot enforce, and the spec/result
+ * fields of the job cgroup.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jq-cgroup.h"
+#include "jq-exec.h"
+#include "jq-util.h"
+
+#define MIB (1024 * 1024)
+
+struct fake {
+	char root[64];
+	char proc[128];
+};
+
+static void put_file(const char *path, const char *data)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	FILE *f;
+
+	assert_non_null(dir);
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(jq_mkdir_p(dir, 0755), 0);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(data, f);
+	fclose(f);
+}
+
+static void putf(const struct fake *fk, const char *rel, const char *data)
+{
+	_cleanup_free_ char *p = jq_asprintf("%s/%s", fk->root, rel);
+
+	put_file(p, data);
+}
+
+/* The file's content, with a trailing newline removed; NULL if absent. */
+static char *getf(const struct fake *fk, const char *rel)
+{
+	_cleanup_free_ char *p = jq_asprintf("%s/%s", fk->root, rel);
+	char *data = NULL;
+	size_t n;
+
+	if (jq_read_file(p, 65536, &data, &n) < 0)
+		return NULL;
+	if (n && data[n - 1] == '\n')
+		data[n - 1] = '\0';
+	return data;
+}
+
+static void assert_file(const struct fake *fk, const char *rel, const char *want)
+{
+	_cleanup_free_ char *got = getf(fk, rel);
+
+	if (!got)
+		fail_msg("'%s' is missing", rel);
+	if (strcmp(got, want))
+		fail_msg("'%s' holds '%s', want '%s'", rel, got, want);
+}
+
+static int fake_setup(void **state)
+{
+	struct fake *fk = calloc(1, sizeof(*fk));
+
+	assert_non_null(fk);
+	strcpy(fk->root, "/tmp/jq-cgtest.XXXXXX");
+	assert_non_null(mkdtemp(fk->root));
+	snprintf(fk->proc, sizeof(fk->proc), "%s/proc-self-cgroup", fk->root);
+	*state = fk;
+	return 0;
+}
+
+static int fake_teardown(void **state)
+{
+	struct fake *fk = *state;
+
+	(void)jq_rm_rf(fk->root);
+	free(fk);
+	return 0;
+}
+
+/* A unified host where we run in /svc/jq: the parent offers cpu memory pids io. */
+static struct jq_cg *open_v2(struct fake *fk, const char *avail)
+{
+	struct jq_cg_params p = {.mode = JQ_CG_V2,
+				 .root = fk->root,
+				 .proc_cgroup = fk->proc,
+				 .name = "jq",
+				 .move_self = true};
+	_cleanup_free_ char *err = NULL;
+	struct jq_cg *m = NULL;
+
+	put_file(fk->proc, "0::/svc/jq\n");
+	putf(fk, "cgroup.procs", "");
+	putf(fk, "svc/jq/cgroup.controllers", avail);
+	putf(fk, "svc/jq/jq/cgroup.controllers", avail);
+	putf(fk, "svc/jq/jq/cgroup.kill", "");
+	if (jq_cg_open(&p, &m, &err) < 0)
+		fail_msg("jq_cg_open: %s", err ? err : "?");
+	return m;
+}
+
+static void test_v2_tree(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg *m = open_v2(fk, "cpuset cpu io memory pids\n");
+	_cleanup_free_ char *base = jq_asprintf("%s/svc/jq/jq", fk->root);
+	char pid[32];
+
+	assert_int_equal(jq_cg_mode(m), JQ_CG_V2);
+	assert_false(jq_cg_hybrid(m));
+	assert_int_equal(jq_cg_n_hier(m), 1);
+	assert_string_equal(jq_cg_hier_controllers(m, 0), "unified");
+	assert_string_equal(jq_cg_hier_base(m, 0), base);
+	/* The daemon left <base> for <base>/daemon before enabling controllers. */
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	assert_file(fk, "svc/jq/jq/daemon/cgroup.procs", pid);
+	assert_file(fk, "svc/jq/cgroup.subtree_control", "+cpu +memory +pids +io");
+	assert_file(fk, "svc/jq/jq/cgroup.subtree_control", "+cpu +memory +pids +io");
+	assert_int_equal(jq_cg_caps(m), JQ_CG_CAN_CPU | JQ_CG_CAN_MEMORY | JQ_CG_CAN_PIDS |
+					    JQ_CG_CAN_KILL | JQ_CG_CAN_CPUACCT | JQ_CG_CAN_IO);
+	jq_cg_free(m);
+}
+
+static void test_v2_tenant_limits(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg *m = open_v2(fk, "cpu io memory pids");
+	struct jq_cg_tenant_limits l = {300, 500, 64 * MIB, 40}, eff;
+	_cleanup_free_ char *msg = NULL;
+
+	/* Swap accounting exists for this tenant: no swap on top of memory_max. */
+	putf(fk, "svc/jq/jq/tenants/acme/memory.swap.max", "max");
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_null(msg);
+	assert_file(fk, "svc/jq/jq/tenants/cgroup.subtree_control", "+cpu +memory +pids +io");
+	assert_file(fk, "svc/jq/jq/tenants/acme/cgroup.subtree_control", "+cpu +memory +pids +io");
+	assert_file(fk, "svc/jq/jq/tenants/acme/cpu.weight", "300");
+	assert_file(fk, "svc/jq/jq/tenants/acme/cpu.max", "50000 100000");
+	assert_file(fk, "svc/jq/jq/tenants/acme/memory.max", "67108864");
+	assert_file(fk, "svc/jq/jq/tenants/acme/memory.swap.max", "0");
+	assert_file(fk, "svc/jq/jq/tenants/acme/pids.max", "40");
+	assert_int_equal(eff.weight, 300);
+	assert_int_equal(eff.cpu_max_milli, 500);
+	assert_int_equal(eff.memory_max, 64 * MIB);
+	assert_int_equal(eff.pids_max, 40);
+
+	/* A reload back to no caps undoes them ("max"), the weight back to 100. */
+	l = (struct jq_cg_tenant_limits){100, -1, -1, -1};
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_file(fk, "svc/jq/jq/tenants/acme/cpu.weight", "100");
+	assert_file(fk, "svc/jq/jq/tenants/acme/cpu.max", "max 100000");
+	assert_file(fk, "svc/jq/jq/tenants/acme/memory.max", "max");
+	assert_file(fk, "svc/jq/jq/tenants/acme/memory.swap.max", "max");
+	assert_file(fk, "svc/jq/jq/tenants/acme/pids.max", "max");
+	assert_int_equal(eff.cpu_max_milli, -1);
+	assert_int_equal(eff.memory_max, -1);
+
+	/* A tenant name is one path component. */
+	assert_int_equal(jq_cg_tenant_apply(m, "../evil", &l, true, &eff, &msg), -EINVAL);
+	jq_cg_free(m);
+}
+
+static int scan_cb(const char *tenant, int64_t id, void *userdata)
+{
+	assert_string_equal(tenant, "acme");
+	assert_int_equal(id, 7);
+	(*(int *)userdata)++;
+	return 0;
+}
+
+static void test_v2_job(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg *m = open_v2(fk, "cpu io memory pids");
+	struct jq_cg_tenant_limits tl = {100, -1, -1, -1}, teff;
+	struct jq_limits l = {250, 32 * MIB, JQ_LIMIT_UNSET, 5000000}, eff;
+	_cleanup_strv_ char **paths = NULL;
+	_cleanup_free_ char *msg = NULL, *want = NULL;
+	struct jq_cg_job *j = NULL;
+	struct jq_cg_stats st;
+	int n = 0;
+
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &tl, true, &teff, &msg), 0);
+	/* The kernel's file exists once the tenant delegates memory. */
+	putf(fk, "svc/jq/jq/tenants/acme/job-7/memory.oom.group", "0");
+	assert_int_equal(jq_cg_job_create(m, "acme", 7, &l, true, &eff, &paths, &msg), 0);
+	assert_null(msg);
+	assert_file(fk, "svc/jq/jq/tenants/acme/job-7/memory.oom.group", "1");
+	assert_file(fk, "svc/jq/jq/tenants/acme/job-7/cpu.max", "25000 100000");
+	assert_file(fk, "svc/jq/jq/tenants/acme/job-7/memory.max", "33554432");
+	assert_int_equal(eff.cpus_milli, 250);
+	assert_int_equal(eff.memory_bytes, 32 * MIB);
+	assert_int_equal(eff.pids, JQ_LIMIT_UNSET);
+	assert_int_equal(eff.timeout_usec, 5000000);
+	want = jq_asprintf("unified:%s/svc/jq/jq/tenants/acme/job-7", fk->root);
+	assert_int_equal(jq_strv_length(paths), 1);
+	assert_string_equal(paths[0], want);
+
+	/* jobq-exec's side: place before release, kill, accounting, removal. */
+	assert_int_equal(jq_cg_job_open(JQ_CG_V2, paths, &j), 0);
+	assert_true(jq_cg_job_clone_fd(j) >= 0);
+	assert_int_equal(jq_cg_job_place(j, 4242), 0);
+	assert_file(fk, "svc/jq/jq/tenants/acme/job-7/cgroup.procs", "4242");
+	putf(fk, "svc/jq/jq/tenants/acme/job-7/cgroup.events", "populated 1\nfrozen 0\n");
+	assert_int_equal(jq_cg_job_populated(j), 1);
+	assert_int_equal(jq_cg_job_kill(j), 0);
+	assert_file(fk, "svc/jq/jq/tenants/acme/job-7/cgroup.kill", "1");
+	putf(fk, "svc/jq/jq/tenants/acme/job-7/cgroup.events", "populated 0\nfrozen 0\n");
+	assert_int_equal(jq_cg_job_populated(j), 0);
+	assert_int_equal(jq_cg_job_kill_all(j), 0);
+	putf(fk, "svc/jq/jq/tenants/acme/job-7/cpu.stat",
+	     "usage_usec 350123\nuser_usec 250100\nsystem_usec 100023\nnr_periods 0\n");
+	putf(fk, "svc/jq/jq/tenants/acme/job-7/memory.peak", "104857600\n");
+	putf(fk, "svc/jq/jq/tenants/acme/job-7/io.stat",
+	     "8:0 rbytes=4096 wbytes=52428800 rios=1 wios=400 dbytes=0 dios=0\n"
+	     "8:16 rbytes=1000 wbytes=24 rios=1 wios=1 dbytes=0 dios=0\n");
+	putf(fk, "svc/jq/jq/tenants/acme/job-7/memory.events",
+	     "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n");
+	assert_int_equal(jq_cg_job_stats(j, &st), 0);
+	assert_int_equal(st.cpu_user_usec, 250100);
+	assert_int_equal(st.cpu_system_usec, 100023);
+	assert_int_equal(st.memory_peak_bytes, 100 * MIB);
+	assert_int_equal(st.io_read_bytes, 5096);
+	assert_int_equal(st.io_write_bytes, 52428824);
+	assert_int_equal(st.oom_kills, 1);
+
+	/* The leftover is found by a scan, and removed (a fake dir holds files: empty it). */
+	assert_int_equal(jq_cg_job_scan(m, scan_cb, &n), 0);
+	assert_int_equal(n, 1);
+	{
+		_cleanup_free_ char *dir = jq_asprintf("%s/svc/jq/jq/tenants/acme/job-7", fk->root);
+		DIR *d = opendir(dir);
+		struct dirent *de;
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			if (de->d_type == DT_REG)
+				assert_int_equal(unlinkat(dirfd(d), de->d_name, 0), 0);
+		closedir(d);
+		assert_int_equal(jq_cg_job_destroy(j), 0);
+		assert_int_equal(access(dir, F_OK), -1);
+	}
+	jq_cg_job_free(j);
+	jq_cg_free(m);
+}
+
+static void test_v2_refuse_or_warn(void **state)
+{
+	struct fake *fk = *state;
+	/* The parent offers no memory controller. */
+	struct jq_cg *m = open_v2(fk, "cpu pids");
+	struct jq_cg_tenant_limits l = {100, -1, 64 * MIB, -1}, eff;
+	struct jq_limits jl = {JQ_LIMIT_UNSET, 16 * MIB, 10, JQ_LIMIT_UNSET}, jeff;
+	_cleanup_strv_ char **paths = NULL;
+	char *msg = NULL;
+
+	assert_false(jq_cg_caps(m) & JQ_CG_CAN_MEMORY);
+	assert_true(jq_cg_caps(m) & JQ_CG_CAN_PIDS);
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), -EOPNOTSUPP);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "memory_max"));
+	assert_non_null(strstr(msg, "cannot be enforced"));
+	free(msg);
+	msg = NULL;
+	/* enforce = warn: dropped, said, and not in the effective limits. */
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, false, &eff, &msg), 0);
+	assert_non_null(msg);
+	assert_int_equal(eff.memory_max, JQ_LIMIT_UNSET);
+	free(msg);
+	msg = NULL;
+	assert_int_equal(jq_cg_job_create(m, "acme", 3, &jl, true, &jeff, &paths, &msg),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(msg, "memory"));
+	free(msg);
+	msg = NULL;
+	assert_int_equal(jq_cg_job_create(m, "acme", 3, &jl, false, &jeff, &paths, &msg), 0);
+	assert_non_null(msg);
+	assert_int_equal(jeff.memory_bytes, JQ_LIMIT_UNSET);
+	assert_int_equal(jeff.pids, 10);
+	assert_file(fk, "svc/jq/jq/tenants/acme/job-3/pids.max", "10");
+	free(msg);
+	jq_cg_free(m);
+}
+
+/* A hybrid host like ours: memory nested, the others at /, cgroup2 at unified. */
+static struct jq_cg *open_v1(struct fake *fk)
+{
+	struct jq_cg_params p = {
+	    .mode = JQ_CG_V1, .root = fk->root, .proc_cgroup = fk->proc, .name = "jq-t"};
+	_cleanup_free_ char *err = NULL;
+	struct jq_cg *m = NULL;
+
+	put_file(fk->proc, "9:name=systemd:/\n8:pids:/\n6:freezer:/\n5:devices:/\n"
+			   "4:memory:/process_api/f3d3\n2:cpuacct:/\n1:cpu:/\n0::/\n");
+	putf(fk, "pids/cgroup.procs", "");
+	putf(fk, "freezer/cgroup.procs", "");
+	putf(fk, "devices/cgroup.procs", "");
+	putf(fk, "memory/cgroup.procs", "");
+	putf(fk, "memory/process_api/f3d3/cgroup.procs", "");
+	putf(fk, "cpuacct/cgroup.procs", "");
+	putf(fk, "cpu/cgroup.procs", "");
+	putf(fk, "unified/cgroup.procs", "");
+	putf(fk, "unified/jq-t/cgroup.kill", "");
+	putf(fk, "memory/process_api/f3d3/jq-t/tenants/acme/memory.memsw.limit_in_bytes",
+	     "9223372036854771712");
+	if (jq_cg_open(&p, &m, &err) < 0)
+		fail_msg("jq_cg_open: %s", err ? err : "?");
+	return m;
+}
+
+static void test_v1_conversions(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg *m = open_v1(fk);
+	struct jq_cg_tenant_limits l = {300, 500, 64 * MIB, 40}, eff;
+	struct jq_limits jl = {1500, JQ_LIMIT_UNSET, 20, JQ_LIMIT_UNSET}, jeff;
+	_cleanup_strv_ char **paths = NULL;
+	_cleanup_free_ char *msg = NULL;
+	bool seen_mem = false;
+
+	assert_int_equal(jq_cg_mode(m), JQ_CG_V1);
+	assert_true(jq_cg_hybrid(m));
+	/* pids, freezer, memory, cpuacct, cpu, unified; never devices or name=systemd. */
+	assert_int_equal(jq_cg_n_hier(m), 6);
+	assert_int_equal(jq_cg_caps(m), JQ_CG_CAN_CPU | JQ_CG_CAN_MEMORY | JQ_CG_CAN_PIDS |
+					    JQ_CG_CAN_KILL | JQ_CG_CAN_CPUACCT);
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.shares", "3072");
+	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.cfs_period_us", "100000");
+	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.cfs_quota_us", "50000");
+	assert_file(fk, "memory/process_api/f3d3/jq-t/tenants/acme/memory.limit_in_bytes",
+		    "67108864");
+	assert_file(fk, "memory/process_api/f3d3/jq-t/tenants/acme/memory.memsw.limit_in_bytes",
+		    "67108864");
+	assert_file(fk, "pids/jq-t/tenants/acme/pids.max", "40");
+	assert_int_equal(eff.weight, 300);
+	assert_int_equal(eff.cpu_max_milli, 500);
+	assert_int_equal(eff.memory_max, 64 * MIB);
+	assert_int_equal(eff.pids_max, 40);
+
+	/* The largest weight maps inside cpu.shares' range; caps lifted read back as none. */
+	l = (struct jq_cg_tenant_limits){10000, -1, -1, -1};
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.shares", "102400");
+	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.cfs_quota_us", "-1");
+	assert_file(fk, "memory/process_api/f3d3/jq-t/tenants/acme/memory.limit_in_bytes", "-1");
+	assert_int_equal(eff.weight, 10000);
+	assert_int_equal(eff.cpu_max_milli, -1);
+
+	assert_int_equal(jq_cg_job_create(m, "acme", 12, &jl, true, &jeff, &paths, &msg), 0);
+	assert_file(fk, "cpu/jq-t/tenants/acme/job-12/cpu.cfs_quota_us", "150000");
+	assert_file(fk, "pids/jq-t/tenants/acme/job-12/pids.max", "20");
+	assert_int_equal(jeff.cpus_milli, 1500);
+	assert_int_equal(jeff.pids, 20);
+	assert_int_equal(jq_strv_length(paths), 6);
+	for (char **p = paths; *p; p++) {
+		if (!strncmp(*p, "memory:", 7)) {
+			_cleanup_free_ char *want = jq_asprintf(
+			    "memory:%s/memory/process_api/f3d3/jq-t/tenants/acme/job-12", fk->root);
+			assert_string_equal(*p, want);
+			seen_mem = true;
+		}
+	}
+	assert_true(seen_mem);
+
+	/* Accounting: cpu from the unified cpu.stat, memory from memory.*. */
+	{
+		struct jq_cg_job *j = NULL;
+		struct jq_cg_stats st;
+		assert_int_equal(jq_cg_job_open(JQ_CG_V1, paths, &j), 0);
+		assert_int_equal(jq_cg_job_clone_fd(j), -1);
+		assert_int_equal(jq_cg_job_place(j, 77), 0);
+		assert_file(fk, "memory/process_api/f3d3/jq-t/tenants/acme/job-12/cgroup.procs",
+			    "77");
+		assert_file(fk, "unified/jq-t/tenants/acme/job-12/cgroup.procs", "77");
+		putf(fk, "unified/jq-t/tenants/acme/job-12/cpu.stat",
+		     "usage_usec 1000\nuser_usec 700\nsystem_usec 300\n");
+		putf(fk,
+		     "memory/process_api/f3d3/jq-t/tenants/acme/job-12/memory.max_usage_in_bytes",
+		     "2097152\n");
+		putf(fk, "memory/process_api/f3d3/jq-t/tenants/acme/job-12/memory.oom_control",
+		     "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+		assert_int_equal(jq_cg_job_stats(j, &st), 0);
+		assert_int_equal(st.cpu_user_usec, 700);
+		assert_int_equal(st.cpu_system_usec, 300);
+		assert_int_equal(st.memory_peak_bytes, 2 * MIB);
+		assert_int_equal(st.oom_kills, 2);
+		assert_int_equal(st.io_write_bytes, -1);
+		assert_int_equal(jq_cg_job_kill(j), 0);
+		assert_file(fk, "unified/jq-t/tenants/acme/job-12/cgroup.kill", "1");
+		jq_cg_job_free(j);
+	}
+	jq_cg_free(m);
+}
+
+/* Plain v1 without the unified mount: cpu time is cpuacct's exact total split by ticks. */
+static void test_v1_cpuacct(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg_params p = {
+	    .mode = JQ_CG_V1, .root = fk->root, .proc_cgroup = fk->proc, .name = "jq"};
+	_cleanup_free_ char *err = NULL, *path = NULL;
+	struct jq_cg *m = NULL;
+	struct jq_cg_job *j = NULL;
+	struct jq_cg_stats st;
+	char *paths[2];
+
+	put_file(fk->proc, "2:cpu,cpuacct:/\n0::/\n");
+	putf(fk, "cpu,cpuacct/cgroup.procs", "");
+	assert_int_equal(jq_cg_open(&p, &m, &err), 0);
+	assert_false(jq_cg_hybrid(m));
+	assert_int_equal(jq_cg_caps(m), JQ_CG_CAN_CPU | JQ_CG_CAN_CPUACCT);
+	path = jq_asprintf("cpu,cpuacct:%s/cpu,cpuacct/jq", fk->root);
+	paths[0] = path;
+	paths[1] = NULL;
+	putf(fk, "cpu,cpuacct/jq/cpuacct.usage", "1000000000\n");
+	putf(fk, "cpu,cpuacct/jq/cpuacct.usage_user", "600000000\n");
+	putf(fk, "cpu,cpuacct/jq/cpuacct.usage_sys", "200000000\n");
+	assert_int_equal(jq_cg_job_open(JQ_CG_V1, paths, &j), 0);
+	assert_int_equal(jq_cg_job_stats(j, &st), 0);
+	assert_int_equal(st.cpu_user_usec, 750000);
+	assert_int_equal(st.cpu_system_usec, 250000);
+	assert_int_equal(st.memory_peak_bytes, -1);
+	jq_cg_job_free(j);
+	jq_cg_free(m);
+}
+
+/* Forcing v2 where no cgroup2 is mounted fails instead of building a tree in a plain directory. */
+static void test_v2_forced_on_plain_dir(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg_params p = {
+	    .mode = JQ_CG_V2, .root = fk->root, .proc_cgroup = fk->proc, .name = "jq"};
+	_cleanup_free_ char *err = NULL, *made = jq_asprintf("%s/jq", fk->root);
+	struct jq_cg *m = NULL;
+
+	put_file(fk->proc, "0::/\n");
+	assert_int_equal(jq_cg_open(&p, &m, &err), -ENOMEDIUM);
+	assert_non_null(strstr(err, "is not a cgroup2 mount"));
+	assert_int_equal(access(made, F_OK), -1);
+}
+
+static void test_none(void **state)
+{
+	struct jq_cg_params p = {.mode = JQ_CG_NONE, .root = "/nonexistent", .name = "jq"};
+	struct jq_limits l = {JQ_LIMIT_UNSET, 64 * MIB, JQ_LIMIT_UNSET, 1000000}, eff;
+	struct jq_cg_tenant_limits tl = {100, -1, -1, -1}, teff;
+	_cleanup_strv_ char **paths = NULL;
+	char *msg = NULL, *err = NULL;
+	struct jq_cg *m = NULL;
+
+	assert_int_equal(jq_cg_open(&p, &m, &err), 0);
+	assert_int_equal(jq_cg_mode(m), JQ_CG_NONE);
+	assert_int_equal(jq_cg_caps(m), 0);
+	assert_int_equal(jq_cg_n_hier(m), 0);
+	/* Weight 100 is every tenant's: not a demand. */
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &tl, true, &teff, &msg), 0);
+	assert_null(msg);
+	assert_int_equal(jq_cg_job_create(m, "acme", 1, &l, true, &eff, &paths, &msg), -EOPNOTSUPP);
+	assert_non_null(strstr(msg, "cgroup mode none"));
+	free(msg);
+	msg = NULL;
+	l.memory_bytes = JQ_LIMIT_UNSET;
+	assert_int_equal(jq_cg_job_create(m, "acme", 1, &l, true, &eff, &paths, &msg), 0);
+	assert_int_equal(jq_strv_length(paths), 0);
+	assert_int_equal(eff.timeout_usec, 1000000);
+	assert_int_equal(jq_cg_job_remove(m, "acme", 1), 0);
+	jq_cg_free(m);
+}
+
+static void test_spec_result_fields(void **state)
+{
+	struct fake *fk = *state;
+	char *argv[] = {"true", NULL};
+	char *paths[] = {"memory:/sys/fs/cgroup/memory/x/job-1", "unified:/sys/fs/cgroup/unified/x",
+			 NULL};
+	char *bad[] = {"memory:relative/path", NULL};
+	struct jq_exec_spec s = {.job_id = 1,
+				 .argv = argv,
+				 .cwd = "/",
+				 .limits = jq_limits_unset(),
+				 .max_log_bytes = 4096,
+				 .cgroup_mode = JQ_CG_V1,
+				 .cgroup_paths = paths};
+	struct jq_exec_spec back = {0};
+	struct jq_exec_result res = {.job_id = 1,
+				     .exit_code = 0,
+				     .signal = -1,
+				     .started_at = 1,
+				     .finished_at = 2,
+				     .acct = {-1, -1, -1, -1, -1, -1, -1},
+				     .oom_kills = 3,
+				     .cgroup_note = "cannot remove"};
+	struct jq_exec_result rback = {0};
+
+	/* The other fields of the spec as jobqd sets them (default sandbox values). */
+	s.sandbox.tmp_size = 64 * MIB;
+	s.sandbox.nofile = 1024;
+	assert_int_equal(jq_exec_spec_write(fk->root, &s), 0);
+	assert_int_equal(jq_exec_spec_read(fk->root, &back), 0);
+	assert_int_equal(back.cgroup_mode, JQ_CG_V1);
+	assert_int_equal(jq_strv_length(back.cgroup_paths), 2);
+	assert_string_equal(back.cgroup_paths[1], paths[1]);
+	jq_exec_spec_release(&back);
+
+	s.cgroup_paths = bad;
+	assert_int_equal(jq_exec_spec_write(fk->root, &s), 0);
+	assert_int_equal(jq_exec_spec_read(fk->root, &back), -EBADMSG);
+
+	assert_int_equal(jq_exec_result_write(fk->root, &res), 0);
+	assert_int_equal(jq_exec_result_read(fk->root, &rback), 0);
+	assert_int_equal(rback.oom_kills, 3);
+	assert_string_equal(rback.cgroup_note, "cannot remove");
+	jq_exec_result_release(&rback);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_v2_tree, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v2_tenant_limits, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v2_job, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v2_refuse_or_warn, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v1_conversions, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v1_cpuacct, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v2_forced_on_plain_dir, fake_setup, fake_teardown),
+	    cmocka_unit_test(test_none),
+	    cmocka_unit_test_setup_teardown(test_spec_result_fields, fake_setup, fake_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
