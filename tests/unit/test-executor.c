@@ -531,7 +531,28 @@ static bool helper_wait(pid_t pid, int timeout_ms, int *ret_status)
 	bool exited = false;
 	int status;
 
-	assert_true(pfd >= 0);
+	if (pfd < 0) {
+		/*
+		 * No pidfd (valgrind 3.19 does not know pidfd_open): poll the
+		 * child's state with WNOHANG in small steps, still bounded.
+		 */
+		assert_int_equal(errno, ENOSYS);
+		for (;;) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			assert_true(w >= 0);
+			if (w == pid) {
+				*ret_status = status;
+				return true;
+			}
+			if (jq_mono_usec() >= deadline)
+				break;
+			(void)poll(NULL, 0, 5);
+		}
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		*ret_status = status;
+		return false;
+	}
 	for (;;) {
 		int64_t left = deadline - jq_mono_usec();
 		struct pollfd p = {.fd = pfd, .events = POLLIN};
