@@ -19,7 +19,50 @@ const char *jq_config_path(const char *explicit_path)
 	return JQ_DEFAULT_CONFIG;
 }
 
-char *jq_path_resolve(const char *config_path, const char *p)
+char *jq_path_normalize(const char *path)
+{
+	size_t n = strlen(path);
+	char *out = malloc(n + 2);
+	size_t len = 0;
+	const char *p = path;
+
+	if (!out)
+		return NULL;
+	if (path[0] != '/') {
+		free(out);
+		errno = EINVAL;
+		return NULL;
+	}
+	while (*p) {
+		const char *seg;
+		size_t sl;
+		while (*p == '/')
+			p++;
+		seg = p;
+		while (*p && *p != '/')
+			p++;
+		sl = (size_t)(p - seg);
+		if (sl == 0 || (sl == 1 && seg[0] == '.'))
+			continue;
+		if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+			/* Up one: drop the last component; "/.." is "/". */
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+			continue;
+		}
+		out[len++] = '/';
+		memcpy(out + len, seg, sl);
+		len += sl;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return out;
+}
+
+static char *resolve(const char *config_path, const char *p)
 {
 	const char *slash;
 
@@ -40,6 +83,13 @@ char *jq_path_resolve(const char *config_path, const char *p)
 		return jq_asprintf("%s/%.*s/%s", cwd, (int)(slash - config_path), config_path, p);
 	}
 	return jq_asprintf("%.*s/%s", (int)(slash - config_path), config_path, p);
+}
+
+char *jq_path_resolve(const char *config_path, const char *p)
+{
+	_cleanup_free_ char *r = resolve(config_path, p);
+
+	return r ? jq_path_normalize(r) : NULL;
 }
 
 static char *strip(char *s)

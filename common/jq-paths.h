@@ -20,10 +20,18 @@ const char *jq_config_path(const char *explicit_path);
 
 /*
  * Resolves p against the directory of the file config_path when p is
- * relative; returns a new string (NULL on allocation failure). "~" is not
- * expanded.
+ * relative, and normalizes the result (jq_path_normalize); returns a new
+ * string (NULL on allocation failure). "~" is not expanded.
  */
 char *jq_path_resolve(const char *config_path, const char *p);
+
+/*
+ * Lexically normalizes an absolute path: no ".", "..", empty or trailing
+ * components ("/a/./b/../c//" -> "/a/c"). Symlinks are not resolved, so
+ * ".." is exact only below a canonical directory. NULL (errno EINVAL) for a
+ * relative path, or on allocation failure.
+ */
+char *jq_path_normalize(const char *path);
 
 /*
  * Reads `socket = ...` from the [daemon] section of the INI file at

@@ -1652,7 +1652,9 @@ static void test_path_resolve(void **state)
 	    {"jobq.ini", "/abs", "/abs", false},
 	    {"/etc/jobq/jobq.ini", "s.sock", "/etc/jobq/s.sock", false},
 	    {"/etc/jobq/jobq.ini", "run/s.sock", "/etc/jobq/run/s.sock", false},
-	    {"/etc/jobq/jobq.ini", "../s.sock", "/etc/jobq/../s.sock", false},
+	    {"/etc/jobq/jobq.ini", "../s.sock", "/etc/s.sock", false},
+	    {"/etc/jobq/jobq.ini", "./a/../b//c/", "/etc/jobq/b/c", false},
+	    {"/etc/jobq/jobq.ini", "/x/../../y/.", "/y", false},
 	    {"/jobq.ini", "s.sock", "/s.sock", false},
 	    {"conf/jobq.ini", "s.sock", "conf/s.sock", true},
 	    {"a/b/jobq.ini", "run/s.sock", "a/b/run/s.sock", true},
@@ -1671,6 +1673,38 @@ static void test_path_resolve(void **state)
 			fail_msg("jq_path_resolve('%s', '%s') = '%s', want '%s'", cases[i].config,
 				 cases[i].p, got, want);
 	}
+}
+
+static void test_path_normalize(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"/", "/"},
+	    {"//", "/"},
+	    {"/a", "/a"},
+	    {"/a/", "/a"},
+	    {"/a//b", "/a/b"},
+	    {"/a/./b", "/a/b"},
+	    {"/a/../b", "/b"},
+	    {"/..", "/"},
+	    {"/../..", "/"},
+	    {"/a/b/../../c", "/c"},
+	    {"/a/..b/.c", "/a/..b/.c"},
+	    {"/a/b/..", "/a"},
+	    {"/a/.", "/a"},
+	};
+
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *got = jq_path_normalize(cases[i].in);
+		assert_non_null(got);
+		if (strcmp(got, cases[i].want))
+			fail_msg("jq_path_normalize('%s') = '%s', want '%s'", cases[i].in, got,
+				 cases[i].want);
+	}
+	errno = 0;
+	assert_null(jq_path_normalize("relative/path"));
+	assert_int_equal(errno, EINVAL);
 }
 
 static void test_ini_read_socket(void **state)
@@ -1778,6 +1812,7 @@ int main(void)
 	    cmocka_unit_test(test_strv),
 	    cmocka_unit_test(test_log),
 	    cmocka_unit_test(test_path_resolve),
+	    cmocka_unit_test(test_path_normalize),
 	    cmocka_unit_test(test_ini_read_socket),
 	    cmocka_unit_test(test_config_path),
 	};
