@@ -179,6 +179,20 @@ static bool unified_present(const char *root)
 	return p && access(p, F_OK) == 0;
 }
 
+/* "<x>/<name>/daemon" -> "<x>"; anything else unchanged. New string. */
+static char *own_strip_daemon(const char *own, const char *name)
+{
+	_cleanup_free_ char *suffix = jq_asprintf("/%s/daemon", name);
+	size_t n = strlen(own), k;
+
+	if (!suffix)
+		return NULL;
+	k = strlen(suffix);
+	if (n >= k && !strcmp(own + n - k, suffix))
+		return n == k ? strdup("/") : strndup(own, n - k);
+	return strdup(own);
+}
+
 /* Builds m->base from the lines of /proc/self/cgroup. */
 static int base_build(struct jq_cg *m, const struct jq_cg_params *p, char **ret_err)
 {
@@ -197,9 +211,22 @@ static int base_build(struct jq_cg *m, const struct jq_cg_params *p, char **ret_
 			continue;
 		*c1 = *c2 = '\0';
 		const char *ctls = c1 + 1, *own = c2 + 1;
+		_cleanup_free_ char *own_fixed = NULL;
 		if (m->base.n == JQ_CG_MAX_HIER)
 			break;
 		if (*ctls == '\0') {
+			/*
+			 * On cgroup2 the daemon moved itself into
+			 * <own>/<name>/daemon (no internal processes). A
+			 * restarted jobqd that starts there (exec'd in place,
+			 * or placed beside the old one by its supervisor)
+			 * belongs to the same tree, not to a new one nested
+			 * inside it: its own cgroup is <own> again.
+			 */
+			own_fixed = own_strip_daemon(own, p->name);
+			if (!own_fixed)
+				return -ENOMEM;
+			own = own_fixed;
 			/* 0::/path: the cgroup2 hierarchy. */
 			if (m->mode == JQ_CG_V2)
 				r = base_add(m, p->root, ".", "unified", own, p->name, ret_err);

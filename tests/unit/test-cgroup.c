@@ -142,6 +142,30 @@ static void test_v2_tree(void **state)
 	jq_cg_free(m);
 }
 
+/* A jobqd restarted inside the daemon/ cgroup of its predecessor reuses the tree. */
+static void test_v2_restart_in_daemon_cgroup(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg *m = open_v2(fk, "cpu memory pids\n");
+	struct jq_cg_params p = {.mode = JQ_CG_V2,
+				 .root = fk->root,
+				 .proc_cgroup = fk->proc,
+				 .name = "jq",
+				 .move_self = true};
+	_cleanup_free_ char *base = jq_asprintf("%s/svc/jq/jq", fk->root);
+	_cleanup_free_ char *err = NULL;
+	_cleanup_free_ char *nested = jq_asprintf("%s/svc/jq/jq/daemon/jq", fk->root);
+
+	jq_cg_free(m);
+	m = NULL;
+	put_file(fk->proc, "0::/svc/jq/jq/daemon\n");
+	if (jq_cg_open(&p, &m, &err) < 0)
+		fail_msg("jq_cg_open from the daemon cgroup: %s", err ? err : "?");
+	assert_string_equal(jq_cg_hier_base(m, 0), base);
+	assert_int_equal(access(nested, F_OK), -1);
+	jq_cg_free(m);
+}
+
 static void test_v2_tenant_limits(void **state)
 {
 	struct fake *fk = *state;
@@ -538,6 +562,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_v2_tree, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v2_restart_in_daemon_cgroup, fake_setup,
+					    fake_teardown),
 	    cmocka_unit_test_setup_teardown(test_v2_tenant_limits, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(test_v2_job, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(test_v2_refuse_or_warn, fake_setup, fake_teardown),
