@@ -551,6 +551,33 @@ case_jobs_removed() {
 	[ -d "$(tree)/tenants" ] || die "no $(tree)/tenants at all"
 }
 
+# A crashed jobqd restarted where its predecessor ended up (its daemon/
+# cgroup, the only place left: <own> has controllers enabled) reuses the
+# tree and adopts the running job.
+case_restart() {
+	tok=jqvm-restart-$$
+	id=$(submit --tenant acme -- "$HOG" sleep "$tok") || exit 1
+	wait_until 10 count_is "$tok" 1 || die "job $id never ran"
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c "$3" --foreground' \
+		jobqd-launch "$CG$SVC/$NAME/daemon" "$JOBQD" "$JOBQ_CONFIG" >>"$D/jobqd.log" 2>&1 &
+	DPID=$!
+	# Cases run in a subshell: tell the main script which jobqd to stop.
+	echo "$DPID" >/tmp/jqvm-restarted-dpid
+	wait_until 20 "$JOBQ" list || die "jobqd restarted in $SVC/$NAME/daemon did not come up"
+	[ "$(cgroup_of "$DPID")" = "$SVC/$NAME/daemon" ] ||
+		die "the restarted jobqd runs in '$(cgroup_of "$DPID")'"
+	[ ! -d "$CG$SVC/$NAME/daemon/$NAME" ] || die "the restarted jobqd nested a new tree in daemon/"
+	[ "$(show "$id" state)" = running ] || die "job $id not adopted: state '$(show "$id" state)'"
+	[ "$(cgroup_of "$(pids_with "$tok")")" = "$SVC/$NAME/tenants/acme/job-$id" ] ||
+		die "the adopted job left its cgroup"
+	"$JOBQ" cancel "$id" >/dev/null 2>&1
+	wait_end "$id" 10
+	[ "$(show "$id" state)" = cancelled ] || die "the adopted job ended '$(show "$id" state)', want cancelled"
+	wait_until 10 count_is "$tok" 0 || die "the adopted job's process survived its cancel"
+}
+
 case_auto_detect() {
 	tok=jqvm-auto-$$
 	id=$(submit --tenant acme -- "$HOG" sleep "$tok") || exit 1
@@ -582,7 +609,7 @@ mkdir -p "$WORK"
 chmod 1777 "$WORK"
 cd "$WORK" || exit 1
 
-CASES_V2="daemon_delegation tenant_limits job_cgroup oom cpu_max pids_max cancel accounting io weights jobs_removed"
+CASES_V2="daemon_delegation tenant_limits job_cgroup oom cpu_max pids_max cancel accounting io weights jobs_removed restart"
 CASES_AUTO="auto_detect doctor"
 
 # cgroup = v2, forced.
@@ -600,8 +627,11 @@ if start_daemon /jobq.service jobq v2; then
 		io) run_case "$c" "50 MiB written with fsync accounted within 10% (io.stat)" ;;
 		weights) run_case "$c" "weights 100:300 split a saturated CPU 1:3 within 15% (tenant cpu.stat)" ;;
 		jobs_removed) run_case "$c" "no job cgroup left after the jobs ended" ;;
+		restart) run_case "$c" "jobqd killed and restarted in its daemon/ cgroup reuses the tree and adopts the running job" ;;
 		esac
 	done
+	# The restart case replaced the first jobqd.
+	[ -f /tmp/jqvm-restarted-dpid ] && DPID=$(cat /tmp/jqvm-restarted-dpid)
 	# cgroup = auto must detect v2, and a second daemon (another
 	# cgroup_name) runs beside the first.
 	FIRST_DPID=$DPID FIRST_SVC=$SVC FIRST_NAME=$NAME
