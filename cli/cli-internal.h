@@ -111,6 +111,16 @@ int cli_send(struct cli *c, struct jq_msg_writer *w);
  * error means the connection is gone and has been reported.
  */
 int cli_recv(struct cli *c, struct jq_msg *ret);
+/*
+ * Reads item_type replies until JQ_REP_END, handing each to add(). Prints
+ * why it stops early: an unexpected reply, or add() failing with -E2BIG
+ * (more than limit items), -EOVERFLOW, -ENOMEM or anything else (a
+ * malformed item). what names the items ("jobs", "rows") in messages.
+ * ret_end, if not NULL, receives the END (the caller releases it).
+ */
+int cli_recv_items(struct cli *c, uint16_t item_type, const char *what, long limit,
+		   int (*add)(const struct jq_msg *m, void *userdata), void *userdata,
+		   struct jq_msg *ret_end);
 /* Sends type {ID} and reads the JQ_REP_JOB that answers it, decoded into ret. */
 struct cli_job;
 int cli_request_job(struct cli *c, enum jq_msg_type type, int64_t id, struct cli_job *ret);

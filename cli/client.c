@@ -142,6 +142,43 @@ int cli_recv(struct cli *c, struct jq_msg *ret)
 	return 0;
 }
 
+int cli_recv_items(struct cli *c, uint16_t item_type, const char *what, long limit,
+		   int (*add)(const struct jq_msg *m, void *userdata), void *userdata,
+		   struct jq_msg *ret_end)
+{
+	for (;;) {
+		struct jq_msg m;
+		int r = cli_recv(c, &m);
+
+		if (r < 0)
+			return r;
+		if (m.type == JQ_REP_END) {
+			if (ret_end)
+				*ret_end = m;
+			else
+				jq_msg_release(&m);
+			return 0;
+		}
+		if (m.type != item_type) {
+			cli_error("unexpected reply from jobqd (type %u)", m.type);
+			jq_msg_release(&m);
+			return -EBADMSG;
+		}
+		r = add(&m, userdata);
+		jq_msg_release(&m);
+		if (r == -E2BIG)
+			cli_error("jobqd sent more than %ld %s", limit, what);
+		else if (r == -EOVERFLOW)
+			cli_error("the totals of the %s overflow 64 bits", what);
+		else if (r == -ENOMEM)
+			cli_error("out of memory");
+		else if (r < 0)
+			cli_error("malformed %s from jobqd: %s", what, strerror(-r));
+		if (r < 0)
+			return r;
+	}
+}
+
 int cli_request_job(struct cli *c, enum jq_msg_type type, int64_t id, struct cli_job *ret)
 {
 	_cleanup_(cli_job_releasep) struct cli_job j;

@@ -46,34 +46,9 @@ static int job_list_add(struct job_list *l, const struct jq_msg *m)
 	return 0;
 }
 
-static int receive_jobs(struct cli *c, struct job_list *l)
+static int job_list_add_cb(const struct jq_msg *m, void *userdata)
 {
-	for (;;) {
-		struct jq_msg m;
-		int r = cli_recv(c, &m);
-
-		if (r < 0)
-			return r;
-		if (m.type == JQ_REP_END) {
-			jq_msg_release(&m);
-			return 0;
-		}
-		if (m.type != JQ_REP_JOB) {
-			cli_error("unexpected reply from jobqd (type %u)", m.type);
-			jq_msg_release(&m);
-			return -EBADMSG;
-		}
-		r = job_list_add(l, &m);
-		jq_msg_release(&m);
-		if (r == -E2BIG)
-			cli_error("jobqd sent more than %d jobs", CLI_LIST_MAX);
-		else if (r == -ENOMEM)
-			cli_error("out of memory");
-		else if (r < 0)
-			cli_error("malformed job record from jobqd: %s", strerror(-r));
-		if (r < 0)
-			return r;
-	}
+	return job_list_add(userdata, m);
 }
 
 static int print_json(const struct job_list *l)
@@ -154,7 +129,7 @@ static int list_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **
 	jq_msg_writer_release(&w);
 	if (r < 0)
 		return CLI_EXIT_FAILURE;
-	if (receive_jobs(c, &l) < 0)
+	if (cli_recv_items(c, JQ_REP_JOB, "jobs", CLI_LIST_MAX, job_list_add_cb, &l, NULL) < 0)
 		return CLI_EXIT_FAILURE;
 
 	if (json)

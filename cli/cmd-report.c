@@ -131,36 +131,9 @@ static int report_add(struct report *rep, const struct jq_msg *m)
 	return 0;
 }
 
-static int receive_rows(struct cli *c, struct report *rep)
+static int report_add_cb(const struct jq_msg *m, void *userdata)
 {
-	for (;;) {
-		struct jq_msg m;
-		int r = cli_recv(c, &m);
-
-		if (r < 0)
-			return r;
-		if (m.type == JQ_REP_END) {
-			jq_msg_release(&m);
-			return 0;
-		}
-		if (m.type != JQ_REP_ROW) {
-			cli_error("unexpected reply from jobqd (type %u)", m.type);
-			jq_msg_release(&m);
-			return -EBADMSG;
-		}
-		r = report_add(rep, &m);
-		jq_msg_release(&m);
-		if (r == -E2BIG)
-			cli_error("jobqd sent more than %d rows", CLI_REPORT_MAX_ROWS);
-		else if (r == -EOVERFLOW)
-			cli_error("the totals overflow 64 bits");
-		else if (r == -ENOMEM)
-			cli_error("out of memory");
-		else if (r < 0)
-			cli_error("malformed report row from jobqd: %s", strerror(-r));
-		if (r < 0)
-			return r;
-	}
+	return report_add(userdata, m);
 }
 
 /* Human units for the table. */
@@ -450,7 +423,8 @@ static int report_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 	jq_msg_writer_release(&w);
 	if (r < 0)
 		return CLI_EXIT_FAILURE;
-	if (receive_rows(c, &rep) < 0)
+	if (cli_recv_items(c, JQ_REP_ROW, "rows", CLI_REPORT_MAX_ROWS, report_add_cb, &rep, NULL) <
+	    0)
 		return CLI_EXIT_FAILURE;
 
 	switch (format) {
