@@ -42,6 +42,9 @@ enum {
 	TK_RO_PATHS,
 	TK_RW_PATHS,
 	TK_HIDE_PATHS,
+	/* cgroups (issue 3): I/O caps */
+	TK_IO_READ_BPS,
+	TK_IO_WRITE_BPS,
 	_TK_MAX,
 };
 _Static_assert(_TK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the tenant keys");
@@ -95,6 +98,14 @@ static const struct jq_config_key tenant_keys[_TK_MAX] = {
     [TK_RO_PATHS] = {"ro_paths", parse_path_list, F(ro_paths), 0, 0, NULL, true},
     [TK_RW_PATHS] = {"rw_paths", parse_path_list, F(rw_paths), 0, 0, NULL, true},
     [TK_HIDE_PATHS] = {"hide_paths", parse_path_list, F(hide_paths), 0, 0, NULL, true},
+    /*
+     * cgroups (issue 3): bytes per second, 1M..1T; below 1M/s a job's
+     * writeback would stall its memory, and no disk we run on does 1T/s.
+     */
+    [TK_IO_READ_BPS] = {"io_read_bps", jq_config_parse_size, F(io_read_bps), MIB, TIB, "1M..1T",
+			false},
+    [TK_IO_WRITE_BPS] = {"io_write_bps", jq_config_parse_size, F(io_write_bps), MIB, TIB, "1M..1T",
+			 false},
 };
 
 #define MAX_SANDBOX_PATHS 64
@@ -291,6 +302,8 @@ int jq_config_tenant_add(struct jq_config_parser *p, const char *name)
 	    .max_timeout_usec = -1,
 	    .tmp_size = 1024 * MIB,
 	    .nofile = 4096,
+	    .io_read_bps = -1,
+	    .io_write_bps = -1,
 	    .line = p->line,
 	};
 	t->name = strdup(name);

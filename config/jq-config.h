@@ -67,7 +67,10 @@ struct jq_tenant_config {
 	char **ro_paths;   /* absolute, never NULL: bound read-only */
 	char **rw_paths;   /* absolute, never NULL: bound read-write */
 	char **hide_paths; /* absolute, never NULL: made invisible */
-	int line;	   /* line of the [tenant.NAME] header */
+	/* cgroups (issue 3): I/O caps, bytes/s of all its jobs on every block device */
+	int64_t io_read_bps;  /* -1 = no cap */
+	int64_t io_write_bps; /* -1 = no cap */
+	int line;	      /* line of the [tenant.NAME] header */
 };
 
 struct jq_config {

@@ -15,12 +15,23 @@
 #define JQ_CG_MAX_HIER 8
 /* Largest cgroup file we read (cgroup.procs of a big job stays below). */
 #define JQ_CG_MAX_FILE (1024 * 1024)
+/* Block devices I/O caps are written for: more is a host we do not know. */
+#define JQ_CG_MAX_DEVS 256
+/* The v1 hierarchy a job is only placed in (struct jq_cg_dir.place_only). */
+#define JQ_CG_V1_BLKIO "blkio"
 
 /* One cgroup in one hierarchy. */
 struct jq_cg_dir {
 	char *ctl;  /* controllers of the hierarchy: "memory", "cpu,cpuacct", "unified" */
 	char *path; /* absolute path of the directory */
 	int fd;	    /* O_DIRECTORY, -1 if not open */
+	/*
+	 * v1 blkio of a job: its tenant's directory, where the job is only
+	 * placed (blk-throttle is flat on v1: a tenant's cap reaches the
+	 * processes in the tenant's own cgroup, not those of its children).
+	 * Never killed, waited for or removed with the job.
+	 */
+	bool place_only;
 };
 
 /* One cgroup of the tree: the same relative path in every hierarchy. */
@@ -37,8 +48,9 @@ struct jq_cg_ops {
 	int (*setup)(struct jq_cg *m, bool move_self, char **ret_err);
 	/* v2: enable in s the controllers its children need. */
 	int (*delegate)(struct jq_cg_set *s);
+	/* devs: the "MAJ:MIN" block devices I/O caps apply to. */
 	int (*tenant_set)(struct jq_cg_set *s, const struct jq_cg_tenant_limits *l,
-			  struct jq_cg_tenant_limits *ret_eff, char **ret_msg);
+			  char *const *devs, struct jq_cg_tenant_limits *ret_eff, char **ret_msg);
 	int (*job_set)(struct jq_cg_set *s, const struct jq_limits *l, struct jq_limits *ret_eff,
 		       char **ret_msg);
 	/* One round of SIGKILL to every process; 0 or -errno. */
@@ -57,6 +69,7 @@ struct jq_cg {
 	bool hybrid;
 	unsigned caps;
 	struct jq_cg_set base; /* <own>/<name> */
+	char *sys_block;       /* where the block devices are listed */
 };
 
 struct jq_cg_job {

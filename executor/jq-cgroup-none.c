@@ -23,7 +23,7 @@ static int none_delegate(struct jq_cg_set *s)
 }
 
 static int none_tenant_set(struct jq_cg_set *s, const struct jq_cg_tenant_limits *l,
-			   struct jq_cg_tenant_limits *ret_eff, char **ret_msg)
+			   char *const *devs, struct jq_cg_tenant_limits *ret_eff, char **ret_msg)
 {
 	*ret_eff = *l;
 	return 0;

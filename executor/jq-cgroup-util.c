@@ -219,6 +219,8 @@ int jq_cg_set_rmdir(struct jq_cg_set *s)
 	int r = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
+		if (s->d[i].place_only)
+			continue; /* the tenant's, not the job's */
 		/* rmdir by path: the parent's fd is not kept. */
 		for (int tries = 0;; tries++) {
 			if (rmdir(s->d[i].path) == 0 || errno == ENOENT)

@@ -4,10 +4,14 @@
  * are converted: cpu.shares = weight * 1024 / 100, cpu.cfs_quota_us over a
  * 100 ms cpu.cfs_period_us, memory.limit_in_bytes with
  * memory.memsw.limit_in_bytes at the same value (no swap) where swap
- * accounting exists, pids.max. On a hybrid host the controller-less cgroup2
- * mount ("unified") is part of the set: cgroup.kill, cgroup.events and
- * cpu.stat come from there. On plain v1 a job is killed by freezing it,
- * killing every process, thawing, until it is empty.
+ * accounting exists, pids.max, blkio.throttle.{read,write}_bps_device per
+ * block device. blk-throttle is flat on v1 (a cap applies to the processes
+ * of its own cgroup only), so a job is placed in its tenant's blkio cgroup
+ * rather than in a job-<id> of its own there. On a hybrid host the
+ * controller-less cgroup2 mount ("unified") is part of the set:
+ * cgroup.kill, cgroup.events and cpu.stat come from there. On plain v1 a
+ * job is killed by freezing it, killing every process, thawing, until it
+ * is empty.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -40,6 +44,10 @@ static unsigned v1_caps(const struct jq_cg *m)
 		caps |= JQ_CG_CAN_MEMORY;
 	if (ctl_fd(&m->base, "pids") >= 0)
 		caps |= JQ_CG_CAN_PIDS;
+	/* blkio alone: co-mounted with another controller its jobs get a cgroup of their own. */
+	for (size_t i = 0; i < m->base.n; i++)
+		if (!strcmp(m->base.d[i].ctl, JQ_CG_V1_BLKIO))
+			caps |= JQ_CG_CAN_IO_LIMIT;
 	if (ctl_fd(&m->base, "cpuacct") >= 0 || u >= 0)
 		caps |= JQ_CG_CAN_CPUACCT;
 	if (ctl_fd(&m->base, "freezer") >= 0 ||
@@ -170,11 +178,73 @@ static int put_pids(int fd, int64_t pids, int64_t *ret, char **ret_msg)
 	return r;
 }
 
+/* The "MAJ:MIN N" line of dev in a blkio throttle file: N, or unset if absent. */
+static int throttle_get(int fd, const char *file, const char *dev, int64_t *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t n = strlen(dev);
+	int r = jq_cg_read(fd, file, &s);
+
+	if (r < 0)
+		return r;
+	for (char *line = s; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (!strncmp(line, dev, n) && line[n] == ' ') {
+			char *end;
+			long long v;
+			errno = 0;
+			v = strtoll(line + n + 1, &end, 10);
+			if (errno || end == line + n + 1 || v < 0)
+				return -EBADMSG;
+			*ret = v == 0 ? JQ_LIMIT_UNSET : v;
+			return 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	*ret = JQ_LIMIT_UNSET;
+	return 0;
+}
+
+/*
+ * One line per device ("MAJ:MIN N", 0 removes the cap), each read back:
+ * *ret is the cap every device holds.
+ */
+static int put_throttle(int fd, const char *file, int64_t bps, char *const *devs, int64_t *ret,
+			char **ret_msg)
+{
+	char buf[64];
+	int r;
+
+	*ret = JQ_LIMIT_UNSET;
+	if (fd < 0 || (bps == JQ_LIMIT_UNSET && faccessat(fd, file, F_OK, 0) < 0))
+		return 0;
+	for (char *const *d = devs; d && *d; d++) {
+		int64_t back;
+		snprintf(buf, sizeof(buf), "%s %" PRId64, *d, bps == JQ_LIMIT_UNSET ? 0 : bps);
+		r = jq_cg_write(fd, file, buf);
+		if (r >= 0)
+			r = throttle_get(fd, file, *d, &back);
+		if (r >= 0 && back != bps)
+			r = -EIO;
+		/* Lifting a cap nobody set is best effort: a disk that refuses one has none. */
+		if (r < 0 && bps == JQ_LIMIT_UNSET)
+			continue;
+		if (r < 0) {
+			*ret_msg =
+			    jq_asprintf("cannot set %s to '%s': %s", file, buf,
+					r == -EIO ? "it reads back otherwise" : strerror(-r));
+			return r;
+		}
+		*ret = back;
+	}
+	return 0;
+}
+
 static int v1_tenant_set(struct jq_cg_set *s, const struct jq_cg_tenant_limits *l,
-			 struct jq_cg_tenant_limits *ret_eff, char **ret_msg)
+			 char *const *devs, struct jq_cg_tenant_limits *ret_eff, char **ret_msg)
 {
 	struct jq_cg_tenant_limits eff;
-	int cpu = ctl_fd(s, "cpu"), r;
+	int cpu = ctl_fd(s, "cpu"), blkio = ctl_fd(s, JQ_CG_V1_BLKIO), r;
 
 	r = put_weight(cpu, l->weight, &eff.weight, ret_msg);
 	if (r >= 0)
@@ -183,6 +253,12 @@ static int v1_tenant_set(struct jq_cg_set *s, const struct jq_cg_tenant_limits *
 		r = put_memory(ctl_fd(s, "memory"), l->memory_max, &eff.memory_max, ret_msg);
 	if (r >= 0)
 		r = put_pids(ctl_fd(s, "pids"), l->pids_max, &eff.pids_max, ret_msg);
+	if (r >= 0)
+		r = put_throttle(blkio, "blkio.throttle.read_bps_device", l->io_read_bps, devs,
+				 &eff.io_read_bps, ret_msg);
+	if (r >= 0)
+		r = put_throttle(blkio, "blkio.throttle.write_bps_device", l->io_write_bps, devs,
+				 &eff.io_write_bps, ret_msg);
 	if (r < 0)
 		return r;
 	*ret_eff = eff;
@@ -231,7 +307,8 @@ static int freeze_kill(struct jq_cg_set *s)
 		}
 	}
 	for (size_t i = 0; i < s->n; i++)
-		(void)jq_cg_kill_procs(s->d[i].fd);
+		if (!s->d[i].place_only) /* the tenant's other jobs are there too */
+			(void)jq_cg_kill_procs(s->d[i].fd);
 	if (fz >= 0)
 		(void)jq_cg_write(fz, "freezer.state", "THAWED");
 	return 0;
@@ -254,6 +331,8 @@ static int v1_populated(struct jq_cg_set *s)
 	if (u >= 0 && jq_cg_read_key(u, "cgroup.events", "populated", &v) >= 0)
 		return v != 0;
 	for (size_t i = 0; i < s->n; i++) {
+		if (s->d[i].place_only)
+			continue;
 		int r = jq_cg_procs_any(s->d[i].fd);
 		if (r != 0)
 			return r;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The cgroup v2 (unified) backend: cpu.weight, cpu.max, memory.max with
- * memory.swap.max 0, pids.max; controllers enabled top-down through
- * cgroup.subtree_control (the daemon first leaves <base> for <base>/daemon:
- * the no-internal-processes rule); cgroup.kill, cgroup.events, cpu.stat,
- * memory.peak, memory.events and io.stat.
+ * memory.swap.max 0, pids.max, io.max per block device; controllers
+ * enabled top-down through cgroup.subtree_control (the daemon first leaves
+ * <base> for <base>/daemon: the no-internal-processes rule); cgroup.kill,
+ * cgroup.events, cpu.stat, memory.peak, memory.events and io.stat.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -135,7 +135,7 @@ static unsigned v2_caps(const struct jq_cg *m)
 		if (list_has(sub, "pids"))
 			caps |= JQ_CG_CAN_PIDS;
 		if (list_has(sub, "io"))
-			caps |= JQ_CG_CAN_IO;
+			caps |= JQ_CG_CAN_IO | JQ_CG_CAN_IO_LIMIT;
 	}
 	if (faccessat(fd, "cgroup.kill", F_OK, 0) == 0)
 		caps |= JQ_CG_CAN_KILL;
@@ -211,8 +211,87 @@ static int put_memory(int fd, int64_t bytes, int64_t *ret, char **ret_msg)
 		       ret_msg);
 }
 
+/* key=N of dev's line in io.max ("max" or no line: unset). */
+static int io_max_get(int fd, const char *dev, const char *key, int64_t *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t n = strlen(dev), k = strlen(key);
+	int r = jq_cg_read(fd, "io.max", &s);
+
+	if (r < 0)
+		return r;
+	*ret = JQ_LIMIT_UNSET;
+	for (char *line = s; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!strncmp(line, dev, n) && line[n] == ' ') {
+			for (char *p = line + n; (p = strstr(p, key)); p += k) {
+				char *end;
+				long long v;
+				if (p[-1] != ' ' || p[k] != '=')
+					continue;
+				if (!strncmp(p + k + 1, "max", 3))
+					return 0;
+				errno = 0;
+				v = strtoll(p + k + 1, &end, 10);
+				if (errno || end == p + k + 1 || v <= 0)
+					return -EBADMSG;
+				*ret = v;
+				return 0;
+			}
+			return 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+/*
+ * One io.max line per device ("MAJ:MIN rbps=N wbps=N", "max" lifts a
+ * cap), each read back: the effective caps are those every device holds.
+ */
+static int put_io_max(int fd, int64_t rbps, int64_t wbps, char *const *devs, int64_t *ret_r,
+		      int64_t *ret_w, char **ret_msg)
+{
+	char buf[96], rs[24] = "max", ws[24] = "max";
+	int r;
+
+	*ret_r = *ret_w = JQ_LIMIT_UNSET;
+	if (rbps == JQ_LIMIT_UNSET && wbps == JQ_LIMIT_UNSET &&
+	    faccessat(fd, "io.max", F_OK, 0) < 0)
+		return 0;
+	if (rbps != JQ_LIMIT_UNSET)
+		snprintf(rs, sizeof(rs), "%" PRId64, rbps);
+	if (wbps != JQ_LIMIT_UNSET)
+		snprintf(ws, sizeof(ws), "%" PRId64, wbps);
+	for (char *const *d = devs; d && *d; d++) {
+		int64_t br = JQ_LIMIT_UNSET, bw = JQ_LIMIT_UNSET;
+		snprintf(buf, sizeof(buf), "%s rbps=%s wbps=%s", *d, rs, ws);
+		r = jq_cg_write(fd, "io.max", buf);
+		if (r >= 0)
+			r = io_max_get(fd, *d, "rbps", &br);
+		if (r >= 0)
+			r = io_max_get(fd, *d, "wbps", &bw);
+		if (r >= 0 && (br != rbps || bw != wbps))
+			r = -EIO;
+		/* Lifting caps nobody set is best effort: a disk that refuses io.max has none. */
+		if (r < 0 && rbps == JQ_LIMIT_UNSET && wbps == JQ_LIMIT_UNSET)
+			continue;
+		if (r < 0) {
+			*ret_msg =
+			    jq_asprintf("cannot set io.max to '%s': %s", buf,
+					r == -EIO ? "it reads back otherwise" : strerror(-r));
+			return r;
+		}
+		*ret_r = br;
+		*ret_w = bw;
+	}
+	return 0;
+}
+
 static int v2_tenant_set(struct jq_cg_set *s, const struct jq_cg_tenant_limits *l,
-			 struct jq_cg_tenant_limits *ret_eff, char **ret_msg)
+			 char *const *devs, struct jq_cg_tenant_limits *ret_eff, char **ret_msg)
 {
 	struct jq_cg_tenant_limits eff;
 	int fd = unified_fd(s), r;
@@ -226,6 +305,9 @@ static int v2_tenant_set(struct jq_cg_set *s, const struct jq_cg_tenant_limits *
 		r = put_memory(fd, l->memory_max, &eff.memory_max, ret_msg);
 	if (r >= 0)
 		r = put_i64(fd, "pids.max", l->pids_max, &eff.pids_max, ret_msg);
+	if (r >= 0)
+		r = put_io_max(fd, l->io_read_bps, l->io_write_bps, devs, &eff.io_read_bps,
+			       &eff.io_write_bps, ret_msg);
 	if (r < 0)
 		return r;
 	*ret_eff = eff;

@@ -26,7 +26,7 @@
 #endif
 
 /* v1 hierarchies the backend uses; others (devices, net_cls, ...) are left alone. */
-static const char *const v1_wanted[] = {"cpu", "cpuacct", "memory", "pids", "freezer"};
+static const char *const v1_wanted[] = {"cpu", "cpuacct", "memory", "pids", "freezer", "blkio"};
 
 const char *jq_cg_mode_to_string(enum jq_cg_mode m)
 {
@@ -272,6 +272,11 @@ int jq_cg_open(const struct jq_cg_params *p, struct jq_cg **ret, char **ret_err)
 	if (!m)
 		return -ENOMEM;
 	m->mode = p->mode == JQ_CG_AUTO ? jq_cg_detect(p->root) : p->mode;
+	m->sys_block = strdup(p->sys_block ? p->sys_block : "/sys/block");
+	if (!m->sys_block) {
+		free(m);
+		return -ENOMEM;
+	}
 	m->ops = m->mode == JQ_CG_V2   ? &jq_cg_ops_v2
 		 : m->mode == JQ_CG_V1 ? &jq_cg_ops_v1
 				       : &jq_cg_ops_none;
@@ -303,6 +308,7 @@ void jq_cg_free(struct jq_cg *m)
 	if (!m)
 		return;
 	jq_cg_set_release(&m->base);
+	free(m->sys_block);
 	free(m);
 }
 
@@ -351,13 +357,13 @@ static const char *mode_why(const struct jq_cg *m, const char *ctl)
  * Drops (or, when strict, refuses) *v if the host lacks cap. Messages of
  * dropped limits accumulate in *msg, "; "-separated.
  */
-static int check_cap(const struct jq_cg *m, unsigned cap, const char *what, int64_t *v,
-		     const char *why, bool strict, char **msg)
+static int check_have(const struct jq_cg *m, bool have, const char *what, int64_t *v,
+		      const char *why, bool strict, char **msg)
 {
 	_cleanup_free_ char *one = NULL;
 	char *all;
 
-	if (*v == JQ_LIMIT_UNSET || (jq_cg_caps(m) & cap))
+	if (*v == JQ_LIMIT_UNSET || have)
 		return 0;
 	one = jq_cg_unenforceable(what, *v, mode_why(m, why));
 	if (!one)
@@ -376,12 +382,102 @@ static int check_cap(const struct jq_cg *m, unsigned cap, const char *what, int6
 	return 0;
 }
 
+static int check_cap(const struct jq_cg *m, unsigned cap, const char *what, int64_t *v,
+		     const char *why, bool strict, char **msg)
+{
+	return check_have(m, (jq_cg_caps(m) & cap) != 0, what, v, why, strict, msg);
+}
+
+/* "MAJ:MIN\n" of a dev file, both numbers checked. */
+static int read_dev(int dfd, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dfd, "dev", O_RDONLY | O_CLOEXEC);
+	unsigned maj, min;
+	char tail;
+	ssize_t k;
+
+	if (fd < 0)
+		return -errno;
+	k = read(fd, buf, size - 1);
+	if (k < 0)
+		return -errno;
+	buf[k] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (sscanf(buf, "%u:%u%c", &maj, &min, &tail) != 2)
+		return -EBADMSG;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int jq_cg_block_devices(const char *sys_block, char ***ret)
+{
+	_cleanup_strv_ char **devs = calloc(1, sizeof(char *));
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0;
+	int r = 0;
+
+	if (!devs)
+		return -ENOMEM;
+	d = opendir(sys_block);
+	if (!d) {
+		/* No sysfs: no device to cap. */
+		if (errno != ENOENT)
+			return -errno;
+		*ret = TAKE_PTR(devs);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		_cleanup_close_ int fd = -1;
+		char dev[32];
+		char **nd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* No device link: virtual (loop, ram, zram, dm), not hardware. */
+		if (fd < 0 || faccessat(fd, "device", F_OK, 0) < 0 ||
+		    read_dev(fd, dev, sizeof(dev)) < 0)
+			continue;
+		if (n == JQ_CG_MAX_DEVS) {
+			r = -E2BIG;
+			break;
+		}
+		nd = realloc(devs, (n + 2) * sizeof(char *));
+		if (!nd) {
+			r = -ENOMEM;
+			break;
+		}
+		devs = nd;
+		devs[n] = strdup(dev);
+		devs[n + 1] = NULL;
+		if (!devs[n]) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
+	/* Sorted: the same order on every apply, in logs and in tests. */
+	qsort(devs, n, sizeof(char *), cmp_str);
+	*ret = TAKE_PTR(devs);
+	return 0;
+}
+
 int jq_cg_tenant_apply(struct jq_cg *m, const char *tenant, const struct jq_cg_tenant_limits *l,
 		       bool strict, struct jq_cg_tenant_limits *ret_eff, char **ret_msg)
 {
 	struct jq_cg_tenant_limits want = *l, eff;
 	struct jq_cg_set tenants = {0}, t = {0};
 	_cleanup_free_ char *msg = NULL;
+	_cleanup_strv_ char **devs = NULL;
+	bool io_ok;
 	int r;
 
 	if (!m)
@@ -391,6 +487,21 @@ int jq_cg_tenant_apply(struct jq_cg *m, const char *tenant, const struct jq_cg_t
 		*ret_msg = jq_asprintf("invalid tenant name '%s'", tenant);
 		return -EINVAL;
 	}
+	if (want.io_read_bps <= 0)
+		want.io_read_bps = JQ_LIMIT_UNSET;
+	if (want.io_write_bps <= 0)
+		want.io_write_bps = JQ_LIMIT_UNSET;
+	/* Listed on every apply: a reload sees a disk added since. */
+	if (m->mode != JQ_CG_NONE) {
+		r = jq_cg_block_devices(m->sys_block, &devs);
+		if (r < 0) {
+			*ret_msg = jq_asprintf("tenant '%s': cannot list the block devices in "
+					       "'%s': %s",
+					       tenant, m->sys_block, strerror(-r));
+			return r;
+		}
+	}
+	io_ok = (m->caps & JQ_CG_CAN_IO_LIMIT) && devs && devs[0];
 	/* The default weight is no demand: every tenant has one. */
 	if (want.weight == 100)
 		want.weight = JQ_LIMIT_UNSET;
@@ -404,6 +515,14 @@ int jq_cg_tenant_apply(struct jq_cg *m, const char *tenant, const struct jq_cg_t
 	if (r >= 0)
 		r = check_cap(m, JQ_CG_CAN_PIDS, "pids_max", &want.pids_max, "no pids controller",
 			      strict, &msg);
+	for (int i = 0; i < 2 && r >= 0; i++)
+		r = check_have(
+		    m, io_ok, i ? "io_write_bps" : "io_read_bps",
+		    i ? &want.io_write_bps : &want.io_read_bps,
+		    !(m->caps & JQ_CG_CAN_IO_LIMIT)
+			? (m->mode == JQ_CG_V1 ? "no blkio hierarchy" : "no io controller")
+			: "no block device with a device link in /sys/block",
+		    strict, &msg);
 	if (r < 0) {
 		*ret_msg = jq_asprintf("tenant '%s': %s", tenant, msg ? msg : strerror(-r));
 		return r;
@@ -426,7 +545,7 @@ int jq_cg_tenant_apply(struct jq_cg *m, const char *tenant, const struct jq_cg_t
 	}
 	if (want.weight == JQ_LIMIT_UNSET && (m->caps & JQ_CG_CAN_CPU))
 		want.weight = 100; /* written anyway: a reload back to the default must undo */
-	r = m->ops->tenant_set(&t, &want, &eff, ret_msg);
+	r = m->ops->tenant_set(&t, &want, devs, &eff, ret_msg);
 	if (r < 0)
 		goto out;
 done:
@@ -445,11 +564,20 @@ out:
 	return r;
 }
 
-/* The cgroup of a job: tenants/<tenant>/job-<id> in every hierarchy. */
-static int job_set_open(struct jq_cg *m, const char *tenant, int64_t id, bool create,
-			struct jq_cg_set *ret)
+static bool is_place_only(enum jq_cg_mode mode, const char *ctl)
 {
-	struct jq_cg_set tenants = {0}, t = {0};
+	return mode == JQ_CG_V1 && !strcmp(ctl, JQ_CG_V1_BLKIO);
+}
+
+/*
+ * The cgroup of a job: tenants/<tenant>/job-<id> in every hierarchy but
+ * v1's blkio, where the job runs in its tenant's own cgroup (added as
+ * place_only with with_place, for the job's spec).
+ */
+static int job_set_open(struct jq_cg *m, const char *tenant, int64_t id, bool create,
+			bool with_place, struct jq_cg_set *ret)
+{
+	struct jq_cg_set tenants = {0}, t = {0}, s = {0}, place = {0};
 	char name[32];
 	int r;
 
@@ -459,13 +587,36 @@ static int job_set_open(struct jq_cg *m, const char *tenant, int64_t id, bool cr
 	r = set_child(&m->base, "tenants", false, &tenants);
 	if (r >= 0)
 		r = set_child(&tenants, tenant, create, &t);
+	/* Moved out of t before making the children: no job-<id> there. */
+	for (size_t i = 0; r >= 0 && i < t.n; i++) {
+		if (!is_place_only(m->mode, t.d[i].ctl))
+			continue;
+		place.d[place.n] = t.d[i];
+		place.d[place.n].place_only = true;
+		place.n++;
+		memmove(&t.d[i], &t.d[i + 1], (t.n - i - 1) * sizeof(t.d[0]));
+		t.n--;
+		i--;
+	}
 	if (r >= 0)
-		r = set_child(&t, name, create, ret);
-	if (r >= 0 && ret->n == 0)
+		r = set_child(&t, name, create, &s);
+	if (r >= 0 && s.n == 0)
 		r = -ENOENT; /* in no hierarchy at all */
+	if (r >= 0 && with_place) {
+		for (size_t i = 0; i < place.n && s.n < JQ_CG_MAX_HIER; i++) {
+			s.d[s.n++] = place.d[i];
+			place.d[i] = (struct jq_cg_dir){.fd = -1};
+		}
+	}
 	jq_cg_set_release(&tenants);
 	jq_cg_set_release(&t);
-	return r;
+	jq_cg_set_release(&place);
+	if (r < 0) {
+		jq_cg_set_release(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
 }
 
 int jq_cg_job_create(struct jq_cg *m, const char *tenant, int64_t id, const struct jq_limits *l,
@@ -496,7 +647,7 @@ int jq_cg_job_create(struct jq_cg *m, const char *tenant, int64_t id, const stru
 	if (m->mode != JQ_CG_NONE) {
 		/* A job-<id> left from an earlier attempt holds nothing of ours: replace it. */
 		(void)jq_cg_job_remove(m, tenant, id);
-		r = job_set_open(m, tenant, id, true, &s);
+		r = job_set_open(m, tenant, id, true, true, &s);
 		if (r < 0) {
 			*ret_msg = jq_asprintf("cannot create the cgroup of job %" PRId64
 					       " in tenant '%s': %s",
@@ -538,7 +689,7 @@ int jq_cg_job_remove(struct jq_cg *m, const char *tenant, int64_t id)
 
 	if (!m || m->mode == JQ_CG_NONE)
 		return 0;
-	r = job_set_open(m, tenant, id, false, &s);
+	r = job_set_open(m, tenant, id, false, false, &s);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -645,6 +796,7 @@ int jq_cg_job_open(enum jq_cg_mode mode, char *const *paths, struct jq_cg_job **
 			jq_cg_job_free(j);
 			return -ENOMEM;
 		}
+		d->place_only = is_place_only(mode, d->ctl);
 		d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (d->fd < 0) {
 			int e = errno;

@@ -37,12 +37,13 @@ enum jq_cg_mode {
 
 /* What the host can enforce, as found when the manager was opened. */
 enum jq_cg_caps {
-	JQ_CG_CAN_CPU = 1 << 0,	    /* weight and cpu_max */
-	JQ_CG_CAN_MEMORY = 1 << 1,  /* memory_max, per-job memory */
-	JQ_CG_CAN_PIDS = 1 << 2,    /* pids_max, per-job pids */
-	JQ_CG_CAN_KILL = 1 << 3,    /* kill the whole tree (cgroup.kill or freezer) */
-	JQ_CG_CAN_CPUACCT = 1 << 4, /* cpu time from the kernel */
-	JQ_CG_CAN_IO = 1 << 5,	    /* I/O bytes from the kernel (v2 io.stat) */
+	JQ_CG_CAN_CPU = 1 << 0,	     /* weight and cpu_max */
+	JQ_CG_CAN_MEMORY = 1 << 1,   /* memory_max, per-job memory */
+	JQ_CG_CAN_PIDS = 1 << 2,     /* pids_max, per-job pids */
+	JQ_CG_CAN_KILL = 1 << 3,     /* kill the whole tree (cgroup.kill or freezer) */
+	JQ_CG_CAN_CPUACCT = 1 << 4,  /* cpu time from the kernel */
+	JQ_CG_CAN_IO = 1 << 5,	     /* I/O bytes from the kernel (v2 io.stat) */
+	JQ_CG_CAN_IO_LIMIT = 1 << 6, /* io_read_bps, io_write_bps (v2 io.max, v1 blkio throttle) */
 };
 
 /* A tenant's parent cgroup, in v2 units; -1 (JQ_LIMIT_UNSET) = no cap. */
@@ -51,6 +52,12 @@ struct jq_cg_tenant_limits {
 	int64_t cpu_max_milli; /* 1000 = one CPU */
 	int64_t memory_max;    /* bytes, no swap on top */
 	int64_t pids_max;
+	/*
+	 * Bytes per second of all the tenant's jobs together, on every block
+	 * device of the host; -1 (or 0, as in blkio) = no cap.
+	 */
+	int64_t io_read_bps;
+	int64_t io_write_bps;
 };
 
 /* A job's cost as the kernel counted it; -1 where unknown. */
@@ -69,6 +76,7 @@ struct jq_cg_params {
 	const char *proc_cgroup; /* "/proc/self/cgroup" */
 	const char *name;	 /* cgroup_name, one path component */
 	bool move_self;		 /* v2: move the caller into <base>/daemon */
+	const char *sys_block;	 /* the block devices I/O caps apply to: NULL = "/sys/block" */
 };
 
 struct jq_cg;
@@ -105,8 +113,17 @@ const char *jq_cg_hier_controllers(const struct jq_cg *m, size_t i);
 const char *jq_cg_hier_base(const struct jq_cg *m, size_t i);
 
 /*
+ * The block devices I/O caps apply to: every <sys_block>/<dev> with a
+ * `device` link (real hardware; loop, ram, zram and dm have none), as
+ * "MAJ:MIN" from its `dev` file, in directory order. A NULL-terminated
+ * vector, empty when there is none.
+ */
+int jq_cg_block_devices(const char *sys_block, char ***ret);
+
+/*
  * Creates (or keeps) <base>/tenants/<tenant> and writes its limits, reading
- * every value back into *ret_eff. A limit the host cannot enforce is an
+ * every value back into *ret_eff. I/O caps go to every device of
+ * jq_cg_block_devices(); none found makes them unenforceable. A limit the host cannot enforce is an
  * error (-EOPNOTSUPP, *ret_msg says which) when strict; otherwise it is
  * left out of *ret_eff and *ret_msg says so (return 0). Other failures are
  * -errno with *ret_msg.

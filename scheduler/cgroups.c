@@ -16,7 +16,8 @@
 
 static void log_tenant(const char *name, const struct jq_cg_tenant_limits *e)
 {
-	char mem[32] = "none", cpu[32] = "none", pids[32] = "none";
+	char mem[32] = "none", cpu[32] = "none", pids[32] = "none", rd[32] = "none",
+	     wr[32] = "none";
 
 	if (e->memory_max >= 0)
 		jq_format_size((uint64_t)e->memory_max, mem, sizeof(mem));
@@ -25,8 +26,13 @@ static void log_tenant(const char *name, const struct jq_cg_tenant_limits *e)
 			 e->cpu_max_milli % 1000);
 	if (e->pids_max >= 0)
 		snprintf(pids, sizeof(pids), "%" PRId64, e->pids_max);
-	jq_log_info("tenant '%s': weight %" PRId64 ", cpu_max %s, memory_max %s, pids_max %s", name,
-		    e->weight, cpu, mem, pids);
+	if (e->io_read_bps >= 0)
+		jq_format_size((uint64_t)e->io_read_bps, rd, sizeof(rd));
+	if (e->io_write_bps >= 0)
+		jq_format_size((uint64_t)e->io_write_bps, wr, sizeof(wr));
+	jq_log_info("tenant '%s': weight %" PRId64
+		    ", cpu_max %s, memory_max %s, pids_max %s, io_read_bps %s, io_write_bps %s",
+		    name, e->weight, cpu, mem, pids, rd, wr);
 }
 
 int jq_cgroups_apply_tenants(struct jq_daemon *d, const struct jq_config *c, char **ret_err)
@@ -38,6 +44,8 @@ int jq_cgroups_apply_tenants(struct jq_daemon *d, const struct jq_config *c, cha
 		    .cpu_max_milli = t->cpu_max_milli,
 		    .memory_max = t->memory_max,
 		    .pids_max = t->pids_max,
+		    .io_read_bps = t->io_read_bps,
+		    .io_write_bps = t->io_write_bps,
 		};
 		struct jq_cg_tenant_limits eff;
 		_cleanup_free_ char *msg = NULL;

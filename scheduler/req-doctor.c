@@ -64,6 +64,37 @@ static void cap_row(struct doctor *dr, const struct jq_daemon *d, unsigned cap, 
 	row(dr, check, "fail", "not enforceable here", fix ? fix : "out of memory");
 }
 
+/*
+ * I/O caps are optional (no tenant needs them): missing is a warning. They
+ * apply to every block device with a device link in /sys/block.
+ */
+static void io_limits_row(struct doctor *dr, const struct jq_daemon *d)
+{
+	const char *ctl = jq_cg_mode(d->cg) == JQ_CG_V1 ? "blkio" : "io";
+	_cleanup_free_ char *fix = NULL, *detail = NULL;
+	_cleanup_strv_ char **devs = NULL;
+	int r;
+
+	if (!(jq_cg_caps(d->cg) & JQ_CG_CAN_IO_LIMIT)) {
+		fix = controller_fix(d, ctl);
+		row(dr, "io limits", "warn", "io_read_bps, io_write_bps not enforceable here",
+		    fix ? fix : "out of memory");
+		return;
+	}
+	r = jq_cg_block_devices("/sys/block", &devs);
+	if (r < 0 || !devs[0]) {
+		row(dr, "io limits", "warn",
+		    r < 0 ? "cannot list /sys/block" : "no block device with a device link",
+		    "io_read_bps, io_write_bps need a disk in /sys/block (loop, zram and dm "
+		    "devices are not capped)");
+		return;
+	}
+	detail = jq_asprintf("io_read_bps, io_write_bps (%s) on %zu block device%s",
+			     jq_cg_mode(d->cg) == JQ_CG_V1 ? "blkio.throttle" : "io.max",
+			     jq_strv_length(devs), devs[1] ? "s" : "");
+	row(dr, "io limits", "ok", detail ? detail : "", NULL);
+}
+
 static int64_t read_sysctl(const char *path)
 {
 	_cleanup_free_ char *s = NULL;
@@ -124,6 +155,7 @@ void jq_request_doctor(struct jq_client *c, const struct jq_msg *m)
 	cap_row(&dr, d, JQ_CG_CAN_MEMORY, "memory limits", "memory_max, default_memory, --memory",
 		"memory");
 	cap_row(&dr, d, JQ_CG_CAN_PIDS, "pids limits", "pids_max, --pids", "pids");
+	io_limits_row(&dr, d);
 	cap_row(&dr, d, JQ_CG_CAN_KILL, "whole-tree kill",
 		mode == JQ_CG_V2 || jq_cg_hybrid(d->cg) ? "cgroup.kill" : "freezer", "freezer");
 	cap_row(&dr, d, JQ_CG_CAN_CPUACCT, "cpu accounting", "from the kernel's cgroup counters",

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "jq-cgroup.h"
@@ -31,6 +33,7 @@
 struct fake {
 	char root[64];
 	char proc[128];
+	char sysblk[128]; /* a fake /sys/block */
 };
 
 static void put_file(const char *path, const char *data)
@@ -86,6 +89,7 @@ static int fake_setup(void **state)
 	strcpy(fk->root, "/tmp/jq-cgtest.XXXXXX");
 	assert_non_null(mkdtemp(fk->root));
 	snprintf(fk->proc, sizeof(fk->proc), "%s/proc-self-cgroup", fk->root);
+	snprintf(fk->sysblk, sizeof(fk->sysblk), "%s/sys-block", fk->root);
 	*state = fk;
 	return 0;
 }
@@ -99,6 +103,30 @@ static int fake_teardown(void **state)
 	return 0;
 }
 
+/* A block device in the fake /sys/block; real ones have a device link. */
+static void fake_disk(const struct fake *fk, const char *name, const char *dev, bool real)
+{
+	_cleanup_free_ char *d = jq_asprintf("sys-block/%s/dev", name);
+	_cleanup_free_ char *link = jq_asprintf("%s/%s/device", fk->sysblk, name);
+	_cleanup_free_ char *hw = jq_asprintf("%s/devices/%s", fk->root, name);
+
+	putf(fk, d, dev);
+	if (real) {
+		assert_int_equal(jq_mkdir_p(hw, 0755), 0);
+		assert_int_equal(symlink(hw, link), 0);
+	}
+}
+
+/* Two disks, and what the device list must leave out: loop, zram, a bad dev file. */
+static void fake_disks(const struct fake *fk)
+{
+	fake_disk(fk, "vdb", "254:16\n", true);
+	fake_disk(fk, "vda", "254:0\n", true);
+	fake_disk(fk, "loop0", "7:0\n", false);
+	fake_disk(fk, "zram0", "253:0\n", false);
+	fake_disk(fk, "odd", "not-a-dev\n", true);
+}
+
 /* A unified host where we run in /svc/jq: the parent offers cpu memory pids io. */
 static struct jq_cg *open_v2(struct fake *fk, const char *avail)
 {
@@ -106,7 +134,8 @@ static struct jq_cg *open_v2(struct fake *fk, const char *avail)
 				 .root = fk->root,
 				 .proc_cgroup = fk->proc,
 				 .name = "jq",
-				 .move_self = true};
+				 .move_self = true,
+				 .sys_block = fk->sysblk};
 	_cleanup_free_ char *err = NULL;
 	struct jq_cg *m = NULL;
 
@@ -138,7 +167,8 @@ static void test_v2_tree(void **state)
 	assert_file(fk, "svc/jq/cgroup.subtree_control", "+cpu +memory +pids +io");
 	assert_file(fk, "svc/jq/jq/cgroup.subtree_control", "+cpu +memory +pids +io");
 	assert_int_equal(jq_cg_caps(m), JQ_CG_CAN_CPU | JQ_CG_CAN_MEMORY | JQ_CG_CAN_PIDS |
-					    JQ_CG_CAN_KILL | JQ_CG_CAN_CPUACCT | JQ_CG_CAN_IO);
+					    JQ_CG_CAN_KILL | JQ_CG_CAN_CPUACCT | JQ_CG_CAN_IO |
+					    JQ_CG_CAN_IO_LIMIT);
 	jq_cg_free(m);
 }
 
@@ -170,7 +200,7 @@ static void test_v2_tenant_limits(void **state)
 {
 	struct fake *fk = *state;
 	struct jq_cg *m = open_v2(fk, "cpu io memory pids");
-	struct jq_cg_tenant_limits l = {300, 500, 64 * MIB, 40}, eff;
+	struct jq_cg_tenant_limits l = {300, 500, 64 * MIB, 40, -1, -1}, eff;
 	_cleanup_free_ char *msg = NULL;
 
 	/* Swap accounting exists for this tenant: no swap on top of memory_max. */
@@ -190,7 +220,7 @@ static void test_v2_tenant_limits(void **state)
 	assert_int_equal(eff.pids_max, 40);
 
 	/* A reload back to no caps undoes them ("max"), the weight back to 100. */
-	l = (struct jq_cg_tenant_limits){100, -1, -1, -1};
+	l = (struct jq_cg_tenant_limits){100, -1, -1, -1, -1, -1};
 	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
 	assert_file(fk, "svc/jq/jq/tenants/acme/cpu.weight", "100");
 	assert_file(fk, "svc/jq/jq/tenants/acme/cpu.max", "max 100000");
@@ -217,7 +247,7 @@ static void test_v2_job(void **state)
 {
 	struct fake *fk = *state;
 	struct jq_cg *m = open_v2(fk, "cpu io memory pids");
-	struct jq_cg_tenant_limits tl = {100, -1, -1, -1}, teff;
+	struct jq_cg_tenant_limits tl = {100, -1, -1, -1, -1, -1}, teff;
 	struct jq_limits l = {250, 32 * MIB, JQ_LIMIT_UNSET, 5000000}, eff;
 	_cleanup_strv_ char **paths = NULL;
 	_cleanup_free_ char *msg = NULL, *want = NULL;
@@ -293,7 +323,7 @@ static void test_v2_refuse_or_warn(void **state)
 	struct fake *fk = *state;
 	/* The parent offers no memory controller. */
 	struct jq_cg *m = open_v2(fk, "cpu pids");
-	struct jq_cg_tenant_limits l = {100, -1, 64 * MIB, -1}, eff;
+	struct jq_cg_tenant_limits l = {100, -1, 64 * MIB, -1, -1, -1}, eff;
 	struct jq_limits jl = {JQ_LIMIT_UNSET, 16 * MIB, 10, JQ_LIMIT_UNSET}, jeff;
 	_cleanup_strv_ char **paths = NULL;
 	char *msg = NULL;
@@ -329,14 +359,19 @@ static void test_v2_refuse_or_warn(void **state)
 /* A hybrid host like ours: memory nested, the others at /, cgroup2 at unified. */
 static struct jq_cg *open_v1(struct fake *fk)
 {
-	struct jq_cg_params p = {
-	    .mode = JQ_CG_V1, .root = fk->root, .proc_cgroup = fk->proc, .name = "jq-t"};
+	struct jq_cg_params p = {.mode = JQ_CG_V1,
+				 .root = fk->root,
+				 .proc_cgroup = fk->proc,
+				 .name = "jq-t",
+				 .sys_block = fk->sysblk};
 	_cleanup_free_ char *err = NULL;
 	struct jq_cg *m = NULL;
 
-	put_file(fk->proc, "9:name=systemd:/\n8:pids:/\n6:freezer:/\n5:devices:/\n"
+	put_file(fk->proc, "9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n"
 			   "4:memory:/process_api/f3d3\n2:cpuacct:/\n1:cpu:/\n0::/\n");
+	fake_disks(fk);
 	putf(fk, "pids/cgroup.procs", "");
+	putf(fk, "blkio/cgroup.procs", "");
 	putf(fk, "freezer/cgroup.procs", "");
 	putf(fk, "devices/cgroup.procs", "");
 	putf(fk, "memory/cgroup.procs", "");
@@ -356,7 +391,7 @@ static void test_v1_conversions(void **state)
 {
 	struct fake *fk = *state;
 	struct jq_cg *m = open_v1(fk);
-	struct jq_cg_tenant_limits l = {300, 500, 64 * MIB, 40}, eff;
+	struct jq_cg_tenant_limits l = {300, 500, 64 * MIB, 40, -1, -1}, eff;
 	struct jq_limits jl = {1500, JQ_LIMIT_UNSET, 20, JQ_LIMIT_UNSET}, jeff;
 	_cleanup_strv_ char **paths = NULL;
 	_cleanup_free_ char *msg = NULL;
@@ -364,10 +399,11 @@ static void test_v1_conversions(void **state)
 
 	assert_int_equal(jq_cg_mode(m), JQ_CG_V1);
 	assert_true(jq_cg_hybrid(m));
-	/* pids, freezer, memory, cpuacct, cpu, unified; never devices or name=systemd. */
-	assert_int_equal(jq_cg_n_hier(m), 6);
+	/* pids, blkio, freezer, memory, cpuacct, cpu, unified; never devices or name=systemd. */
+	assert_int_equal(jq_cg_n_hier(m), 7);
 	assert_int_equal(jq_cg_caps(m), JQ_CG_CAN_CPU | JQ_CG_CAN_MEMORY | JQ_CG_CAN_PIDS |
-					    JQ_CG_CAN_KILL | JQ_CG_CAN_CPUACCT);
+					    JQ_CG_CAN_KILL | JQ_CG_CAN_CPUACCT |
+					    JQ_CG_CAN_IO_LIMIT);
 	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
 	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.shares", "3072");
 	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.cfs_period_us", "100000");
@@ -383,7 +419,7 @@ static void test_v1_conversions(void **state)
 	assert_int_equal(eff.pids_max, 40);
 
 	/* The largest weight maps inside cpu.shares' range; caps lifted read back as none. */
-	l = (struct jq_cg_tenant_limits){10000, -1, -1, -1};
+	l = (struct jq_cg_tenant_limits){10000, -1, -1, -1, -1, -1};
 	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
 	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.shares", "102400");
 	assert_file(fk, "cpu/jq-t/tenants/acme/cpu.cfs_quota_us", "-1");
@@ -396,8 +432,17 @@ static void test_v1_conversions(void **state)
 	assert_file(fk, "pids/jq-t/tenants/acme/job-12/pids.max", "20");
 	assert_int_equal(jeff.cpus_milli, 1500);
 	assert_int_equal(jeff.pids, 20);
-	assert_int_equal(jq_strv_length(paths), 6);
+	assert_int_equal(jq_strv_length(paths), 7);
 	for (char **p = paths; *p; p++) {
+		/* blk-throttle is flat on v1: the job runs in its tenant's blkio cgroup. */
+		if (!strncmp(*p, "blkio:", 6)) {
+			_cleanup_free_ char *want =
+			    jq_asprintf("blkio:%s/blkio/jq-t/tenants/acme", fk->root);
+			_cleanup_free_ char *job =
+			    jq_asprintf("%s/blkio/jq-t/tenants/acme/job-12", fk->root);
+			assert_string_equal(*p, want);
+			assert_int_equal(access(job, F_OK), -1);
+		}
 		if (!strncmp(*p, "memory:", 7)) {
 			_cleanup_free_ char *want = jq_asprintf(
 			    "memory:%s/memory/process_api/f3d3/jq-t/tenants/acme/job-12", fk->root);
@@ -417,6 +462,7 @@ static void test_v1_conversions(void **state)
 		assert_file(fk, "memory/process_api/f3d3/jq-t/tenants/acme/job-12/cgroup.procs",
 			    "77");
 		assert_file(fk, "unified/jq-t/tenants/acme/job-12/cgroup.procs", "77");
+		assert_file(fk, "blkio/jq-t/tenants/acme/cgroup.procs", "77");
 		putf(fk, "unified/jq-t/tenants/acme/job-12/cpu.stat",
 		     "usage_usec 1000\nuser_usec 700\nsystem_usec 300\n");
 		putf(fk,
@@ -469,6 +515,151 @@ static void test_v1_cpuacct(void **state)
 	jq_cg_free(m);
 }
 
+static void test_block_devices(void **state)
+{
+	struct fake *fk = *state;
+	_cleanup_strv_ char **devs = NULL, **none = NULL;
+	_cleanup_free_ char *missing = jq_asprintf("%s/nonexistent", fk->root);
+
+	fake_disks(fk);
+	assert_int_equal(jq_cg_block_devices(fk->sysblk, &devs), 0);
+	/* Sorted; loop0 and zram0 have no device link, odd's dev file is no MAJ:MIN. */
+	assert_int_equal(jq_strv_length(devs), 2);
+	assert_string_equal(devs[0], "254:0");
+	assert_string_equal(devs[1], "254:16");
+	assert_int_equal(jq_cg_block_devices(missing, &none), 0);
+	assert_int_equal(jq_strv_length(none), 0);
+}
+
+static void test_v2_io(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg *m = open_v2(fk, "cpu io memory pids");
+	struct jq_cg_tenant_limits l = {100, -1, -1, -1, 50 * MIB, 10 * MIB}, eff;
+	_cleanup_free_ char *vdb = jq_asprintf("%s/vdb", fk->sysblk);
+	char *msg = NULL;
+
+	/* No block device: the caps cannot be enforced. */
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), -EOPNOTSUPP);
+	assert_non_null(strstr(msg, "tenant 'acme'"));
+	assert_non_null(strstr(msg, "io_read_bps"));
+	assert_non_null(strstr(msg, "no block device"));
+	free(msg);
+	msg = NULL;
+
+	fake_disks(fk);
+	assert_true(jq_cg_caps(m) & JQ_CG_CAN_IO_LIMIT);
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_null(msg);
+	assert_file(fk, "svc/jq/jq/tenants/acme/cgroup.subtree_control", "+cpu +memory +pids +io");
+	/* One write per device (the kernel keeps a line each): vdb's is the last. */
+	assert_file(fk, "svc/jq/jq/tenants/acme/io.max", "254:16 rbps=52428800 wbps=10485760");
+	assert_int_equal(eff.io_read_bps, 50 * MIB);
+	assert_int_equal(eff.io_write_bps, 10 * MIB);
+
+	/* vda got its line too (vdb gone from the list), read back as the kernel shows it. */
+	assert_int_equal(jq_rm_rf(vdb), 0);
+	l.io_read_bps = -1;
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_file(fk, "svc/jq/jq/tenants/acme/io.max", "254:0 rbps=max wbps=10485760");
+	assert_int_equal(eff.io_read_bps, JQ_LIMIT_UNSET);
+	assert_int_equal(eff.io_write_bps, 10 * MIB);
+
+	/* A reload without caps lifts them. */
+	l.io_write_bps = -1;
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_file(fk, "svc/jq/jq/tenants/acme/io.max", "254:0 rbps=max wbps=max");
+	assert_int_equal(eff.io_write_bps, JQ_LIMIT_UNSET);
+	jq_cg_free(m);
+
+	/* Without the io controller: refused, or dropped with enforce = warn. */
+	m = open_v2(fk, "cpu memory pids");
+	l.io_write_bps = 10 * MIB;
+	assert_false(jq_cg_caps(m) & JQ_CG_CAN_IO_LIMIT);
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), -EOPNOTSUPP);
+	assert_non_null(strstr(msg, "io_write_bps"));
+	assert_non_null(strstr(msg, "no io controller"));
+	free(msg);
+	msg = NULL;
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, false, &eff, &msg), 0);
+	assert_non_null(msg);
+	assert_int_equal(eff.io_write_bps, JQ_LIMIT_UNSET);
+	free(msg);
+	jq_cg_free(m);
+}
+
+static void test_v1_io(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg *m = open_v1(fk);
+	struct jq_cg_tenant_limits l = {100, -1, -1, -1, 50 * MIB, 10 * MIB}, eff;
+	_cleanup_free_ char *msg = NULL;
+
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_null(msg);
+	assert_file(fk, "blkio/jq-t/tenants/acme/blkio.throttle.read_bps_device",
+		    "254:16 52428800");
+	assert_file(fk, "blkio/jq-t/tenants/acme/blkio.throttle.write_bps_device",
+		    "254:16 10485760");
+	assert_int_equal(eff.io_read_bps, 50 * MIB);
+	assert_int_equal(eff.io_write_bps, 10 * MIB);
+	/* 0 removes a device's cap; the kernel then lists no line for it. */
+	l.io_read_bps = -1;
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &l, true, &eff, &msg), 0);
+	assert_file(fk, "blkio/jq-t/tenants/acme/blkio.throttle.read_bps_device", "254:16 0");
+	assert_int_equal(eff.io_read_bps, JQ_LIMIT_UNSET);
+	assert_int_equal(eff.io_write_bps, 10 * MIB);
+	jq_cg_free(m);
+}
+
+/* Plain v1 with blkio: killing or waiting for a job never touches its tenant's blkio cgroup. */
+static void test_v1_blkio_place_only(void **state)
+{
+	struct fake *fk = *state;
+	struct jq_cg_params p = {.mode = JQ_CG_V1,
+				 .root = fk->root,
+				 .proc_cgroup = fk->proc,
+				 .name = "jq",
+				 .sys_block = fk->sysblk};
+	struct jq_cg_tenant_limits tl = {100, -1, -1, -1, -1, 10 * MIB}, teff;
+	struct jq_limits l = {JQ_LIMIT_UNSET, JQ_LIMIT_UNSET, 10, JQ_LIMIT_UNSET}, eff;
+	_cleanup_strv_ char **paths = NULL;
+	_cleanup_free_ char *err = NULL, *msg = NULL, *other = NULL;
+	struct jq_cg *m = NULL;
+	struct jq_cg_job *j = NULL;
+	pid_t child;
+	int status;
+
+	put_file(fk->proc, "8:pids:/\n7:blkio:/\n");
+	putf(fk, "pids/cgroup.procs", "");
+	putf(fk, "blkio/cgroup.procs", "");
+	fake_disks(fk);
+	assert_int_equal(jq_cg_open(&p, &m, &err), 0);
+	assert_int_equal(jq_cg_tenant_apply(m, "acme", &tl, true, &teff, &msg), 0);
+	assert_int_equal(jq_cg_job_create(m, "acme", 5, &l, true, &eff, &paths, &msg), 0);
+	assert_int_equal(jq_strv_length(paths), 2);
+	assert_int_equal(jq_cg_job_open(JQ_CG_V1, paths, &j), 0);
+
+	/* Another job of the tenant, in the tenant's blkio cgroup. */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	other = jq_asprintf("%d\n", (int)child);
+	putf(fk, "blkio/jq/tenants/acme/cgroup.procs", other);
+	putf(fk, "pids/jq/tenants/acme/job-5/cgroup.procs", "");
+	assert_int_equal(jq_cg_job_populated(j), 0);
+	assert_int_equal(jq_cg_job_kill(j), 0);
+	assert_int_equal(jq_cg_job_kill_all(j), 0);
+	assert_int_equal(waitpid(child, &status, WNOHANG), 0);
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	jq_cg_job_free(j);
+	jq_cg_free(m);
+}
+
 /* Forcing v2 where no cgroup2 is mounted fails instead of building a tree in a plain directory. */
 static void test_v2_forced_on_plain_dir(void **state)
 {
@@ -488,7 +679,7 @@ static void test_none(void **state)
 {
 	struct jq_cg_params p = {.mode = JQ_CG_NONE, .root = "/nonexistent", .name = "jq"};
 	struct jq_limits l = {JQ_LIMIT_UNSET, 64 * MIB, JQ_LIMIT_UNSET, 1000000}, eff;
-	struct jq_cg_tenant_limits tl = {100, -1, -1, -1}, teff;
+	struct jq_cg_tenant_limits tl = {100, -1, -1, -1, -1, -1}, teff;
 	_cleanup_strv_ char **paths = NULL;
 	char *msg = NULL, *err = NULL;
 	struct jq_cg *m = NULL;
@@ -569,6 +760,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_v2_refuse_or_warn, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(test_v1_conversions, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(test_v1_cpuacct, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_block_devices, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v2_io, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v1_io, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_v1_blkio_place_only, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(test_v2_forced_on_plain_dir, fake_setup, fake_teardown),
 	    cmocka_unit_test(test_none),
 	    cmocka_unit_test_setup_teardown(test_spec_result_fields, fake_setup, fake_teardown),

@@ -174,6 +174,9 @@ static const struct bad_case bad_cases[] = {
     {"tmp_size too small", "[tenant.a]\ntmp_size = 512K\n", "t.ini:2: tmp_size: ", 0},
     {"nofile too small", "[tenant.a]\nnofile = 10\n", "t.ini:2: nofile: ", 0},
     {"nofile too large", "[tenant.a]\nnofile = 2000000\n", "t.ini:2: nofile: ", 0},
+    /* cgroups (issue 3): I/O caps */
+    {"io_read_bps too small", "[tenant.a]\nio_read_bps = 512K\n", "t.ini:2: io_read_bps: ", 0},
+    {"io_write_bps malformed", "[tenant.a]\nio_write_bps = 10MB/s\n", "t.ini:2: io_write_bps: ", 0},
     {"relative ro_paths", "[tenant.a]\nro_paths = /opt, data\n",
      "t.ini:2: ro_paths: not an absolute path", -EINVAL},
     {"rw_paths with ..", "[tenant.a]\nrw_paths = /srv/../etc\n",
@@ -434,6 +437,9 @@ static void check_tenant_full(const struct jq_config *c)
 	assert_int_equal(t->default_memory, 2 * GIB);
 	assert_int_equal(t->default_timeout_usec, 3600 * SEC);
 	assert_int_equal(t->max_timeout_usec, 12 * 3600 * SEC);
+	/* cgroups (issue 3): I/O caps */
+	assert_int_equal(t->io_read_bps, -1);
+	assert_int_equal(t->io_write_bps, 50 * MIB);
 	assert_null(jq_config_tenant(c, "acm"));
 	assert_null(jq_config_tenant(c, "acme2"));
 }
@@ -467,6 +473,8 @@ static void check_tenant_defaults(const struct jq_config *c)
 	/* sandbox (issue 4) */
 	assert_int_equal(a->tmp_size, GIB);
 	assert_int_equal(a->nofile, 4096);
+	assert_int_equal(a->io_read_bps, -1);
+	assert_int_equal(a->io_write_bps, -1);
 	assert_true(a->ro_paths && !a->ro_paths[0] && a->rw_paths && !a->rw_paths[0]);
 	assert_true(a->hide_paths && !a->hide_paths[0]);
 	assert_int_equal(c->seccomp, JQ_SECCOMP_DEFAULT);
@@ -578,7 +586,8 @@ static const struct good_case good_cases[] = {
      "network = host\n"
      "default_memory = 2G\n"
      "default_timeout = 1h\n"
-     "max_timeout = 12h\n",
+     "max_timeout = 12h\n"
+     "io_write_bps = 50M\n",
      check_tenant_full},
     {"sandbox keys",
      "[daemon]\nseccomp = off\n[tenant.a]\ntmp_size = 64M\nnofile = 65536\n"
