@@ -105,4 +105,11 @@ void jq_cg_sleep_usec(int64_t usec);
 /* "limit '<what>' cannot be enforced: <why>" helpers. */
 char *jq_cg_unenforceable(const char *what, int64_t v, const char *why);
 
+/*
+ * True if the job only joins hierarchy ctl's tenant cgroup (v1 blkio: the
+ * throttle holds only the processes of the throttled cgroup itself), so
+ * jobq-exec places there but never kills in or removes it.
+ */
+bool jq_cg_is_place_only(enum jq_cg_mode mode, const char *ctl);
+
 #endif

@@ -3,7 +3,8 @@
  * The cgroup manager's policy-free part: detecting the mode once, finding
  * the cgroup we were started in per hierarchy (/proc/self/cgroup), building
  * the tree with mkdirat below directory fds, refusing or dropping limits the
- * host cannot enforce, and the job handle of jobq-exec. Everything that
+ * host cannot enforce (the job handle of jobq-exec is in jq-cgroup-job.c).
+ * Everything that
  * depends on the cgroup version is behind struct jq_cg_ops.
  */
 #include <dirent.h>
@@ -564,7 +565,7 @@ out:
 	return r;
 }
 
-static bool is_place_only(enum jq_cg_mode mode, const char *ctl)
+bool jq_cg_is_place_only(enum jq_cg_mode mode, const char *ctl)
 {
 	return mode == JQ_CG_V1 && !strcmp(ctl, JQ_CG_V1_BLKIO);
 }
@@ -589,7 +590,7 @@ static int job_set_open(struct jq_cg *m, const char *tenant, int64_t id, bool cr
 		r = set_child(&tenants, tenant, create, &t);
 	/* Moved out of t before making the children: no job-<id> there. */
 	for (size_t i = 0; r >= 0 && i < t.n; i++) {
-		if (!is_place_only(m->mode, t.d[i].ctl))
+		if (!jq_cg_is_place_only(m->mode, t.d[i].ctl))
 			continue;
 		place.d[place.n] = t.d[i];
 		place.d[place.n].place_only = true;
@@ -764,102 +765,4 @@ int jq_cg_job_scan(struct jq_cg *m, int (*cb)(const char *tenant, int64_t id, vo
 		closedir(td);
 	}
 	return 0;
-}
-
-int jq_cg_job_open(enum jq_cg_mode mode, char *const *paths, struct jq_cg_job **ret)
-{
-	struct jq_cg_job *j;
-
-	if (mode != JQ_CG_V2 && mode != JQ_CG_V1 && mode != JQ_CG_NONE)
-		return -EINVAL;
-	if (jq_strv_length(paths) > JQ_CG_MAX_HIER)
-		return -E2BIG;
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return -ENOMEM;
-	j->mode = mode;
-	j->ops = mode == JQ_CG_V2   ? &jq_cg_ops_v2
-		 : mode == JQ_CG_V1 ? &jq_cg_ops_v1
-				    : &jq_cg_ops_none;
-	for (char *const *p = paths; p && *p; p++) {
-		const char *colon = strchr(*p, ':');
-		struct jq_cg_dir *d = &j->set.d[j->set.n];
-		if (!colon || colon == *p || colon[1] != '/') {
-			jq_cg_job_free(j);
-			return -EINVAL;
-		}
-		d->fd = -1;
-		d->ctl = strndup(*p, (size_t)(colon - *p));
-		d->path = strdup(colon + 1);
-		j->set.n++;
-		if (!d->ctl || !d->path) {
-			jq_cg_job_free(j);
-			return -ENOMEM;
-		}
-		d->place_only = is_place_only(mode, d->ctl);
-		d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (d->fd < 0) {
-			int e = errno;
-			jq_cg_job_free(j);
-			return -e;
-		}
-	}
-	*ret = j;
-	return 0;
-}
-
-void jq_cg_job_free(struct jq_cg_job *j)
-{
-	if (!j)
-		return;
-	jq_cg_set_release(&j->set);
-	free(j);
-}
-
-int jq_cg_job_clone_fd(const struct jq_cg_job *j)
-{
-	const struct jq_cg_dir *d;
-
-	if (!j || j->mode != JQ_CG_V2)
-		return -1;
-	d = jq_cg_set_find_const(&j->set, "unified");
-	return d ? d->fd : -1;
-}
-
-int jq_cg_job_place(struct jq_cg_job *j, pid_t pid)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	for (size_t i = 0; i < j->set.n; i++) {
-		int r = jq_cg_write(j->set.d[i].fd, "cgroup.procs", buf);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-int jq_cg_job_kill(struct jq_cg_job *j)
-{
-	return j->ops->kill(&j->set);
-}
-
-int jq_cg_job_populated(struct jq_cg_job *j)
-{
-	return j->ops->populated(&j->set);
-}
-
-int jq_cg_job_stats(struct jq_cg_job *j, struct jq_cg_stats *ret)
-{
-	return j->ops->stats(&j->set, ret);
-}
-
-int jq_cg_job_kill_all(struct jq_cg_job *j)
-{
-	return jq_cg_kill_until_empty(j->ops, &j->set);
-}
-
-int jq_cg_job_destroy(struct jq_cg_job *j)
-{
-	return jq_cg_set_rmdir(&j->set);
 }
