@@ -174,6 +174,7 @@ int jq_daemon_init(struct jq_daemon *d, struct jq_config *config, char **ret_err
 		return r;
 	}
 	d->loop_ready = true;
+	jq_batch_init(d);
 	uv_idle_init(&d->loop, &d->dispatch_idle);
 	d->dispatch_idle.data = d;
 	uv_timer_init(&d->loop, &d->log_timer);
@@ -225,6 +226,11 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 void jq_daemon_release(struct jq_daemon *d)
 {
+	if (d->batch_open) {
+		d->batch_open = false;
+		if (jq_store_commit(d->store) < 0)
+			(void)jq_store_rollback(d->store);
+	}
 	if (d->loop_ready) {
 		jq_server_close(d);
 		/* Running jobs stay with their helpers; only our handles go. */

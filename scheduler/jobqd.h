@@ -26,6 +26,7 @@
 #define JQ_CLIENT_MAX_PENDING (4 * 1024 * 1024)
 
 struct jq_daemon;
+struct write_req;
 
 /* Who is on the other end of a connection (SO_PEERCRED, SO_PEERGROUPS). */
 struct jq_peer {
@@ -48,6 +49,8 @@ struct jq_client {
 	bool busy; /* a request is being answered: reading is paused */
 	bool closing;
 	size_t pending_bytes; /* written but not yet flushed */
+	/* Replies held back until the loop turn's batch is committed. */
+	struct write_req *deferred, **deferred_tail;
 	/* WAIT or LOGS --follow: the job being waited on, else -1. */
 	int64_t wait_id;
 	/* LOGS */
@@ -90,6 +93,13 @@ struct jq_daemon {
 	size_t n_running;
 	struct jq_dispatch *dispatch; /* fair share (issue 5): dispatch.c */
 	bool loop_ready;
+	/*
+	 * Group commit: the writes of one loop turn's I/O callbacks share one
+	 * transaction, committed in batch_check (right after the poll phase);
+	 * the replies they caused are sent only after that commit.
+	 */
+	bool batch_open;
+	uv_check_t batch_check;
 	bool server_open;
 	bool stopping;
 	bool privileged; /* running as root: jobs can run as other users */
@@ -108,6 +118,15 @@ void jq_daemon_release(struct jq_daemon *d);
 void jq_daemon_job_ended(struct jq_daemon *d);
 
 /* server.c */
+/*
+ * Opens the loop turn's batch (BEGIN IMMEDIATE) if none is open: the
+ * writes that follow join it, and every reply waits for its commit, so an
+ * acknowledged submission is durable. Without a batch (begin failed) each
+ * write commits on its own, as before.
+ */
+void jq_batch_begin(struct jq_daemon *d);
+/* Starts the check handle that commits batches. */
+void jq_batch_init(struct jq_daemon *d);
 /* Stops accepting connections; those already open are served on. */
 void jq_server_close_listener(struct jq_daemon *d);
 int jq_server_listen(struct jq_daemon *d, char **ret_err);

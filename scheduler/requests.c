@@ -287,6 +287,8 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	j.n_after = n_after;
 	j.state = hold ? JQ_JOB_HELD : JQ_JOB_QUEUED;
 	j.submitted_at = jq_now_usec();
+	/* Group commit: the submissions of this loop turn share one fsync. */
+	jq_batch_begin(d);
 	r = jq_store_sched_submit(d->store, &j, after_any, n_after_any, copies, &id);
 	if (r < 0)
 		REJECT(c, -r, "submit: cannot store the job: %s", strerror(-r));

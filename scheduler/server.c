@@ -21,9 +21,25 @@ struct write_req {
 	uv_write_t req;
 	struct jq_client *client;
 	struct jq_buf buf;
+	struct write_req *next; /* deferred until the batch commits */
 };
 
+static void deferred_drop(struct jq_client *c)
+{
+	struct write_req *wr, *next;
+
+	for (wr = c->deferred; wr; wr = next) {
+		next = wr->next;
+		c->pending_bytes -= wr->buf.len;
+		jq_buf_release(&wr->buf);
+		free(wr);
+	}
+	c->deferred = NULL;
+	c->deferred_tail = &c->deferred;
+}
+
 static void process_input(struct jq_client *c);
+static void fail_frame(struct jq_client *c, int err, const char *what);
 
 static void on_client_closed(uv_handle_t *h)
 {
@@ -41,6 +57,7 @@ void jq_client_close(struct jq_client *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	deferred_drop(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -93,6 +110,14 @@ int jq_client_send(struct jq_client *c, struct jq_msg_writer *w)
 	wr->client = c;
 	wr->buf = w->buf;
 	w->buf = (struct jq_buf){0};
+	if (c->daemon->batch_open) {
+		if (!c->deferred_tail)
+			c->deferred_tail = &c->deferred;
+		*c->deferred_tail = wr;
+		c->deferred_tail = &wr->next;
+		c->pending_bytes += wr->buf.len;
+		return 0;
+	}
 	b = uv_buf_init((char *)wr->buf.data, (unsigned)wr->buf.len);
 	r = uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
 	if (r < 0) {
@@ -241,6 +266,81 @@ static void process_input(struct jq_client *c)
 	}
 }
 
+/* Writes what waited for the batch's commit, in order. */
+static void deferred_flush(struct jq_client *c)
+{
+	struct write_req *wr = c->deferred, *next;
+
+	c->deferred = NULL;
+	c->deferred_tail = &c->deferred;
+	for (; wr; wr = next) {
+		uv_buf_t b = uv_buf_init((char *)wr->buf.data, (unsigned)wr->buf.len);
+		next = wr->next;
+		wr->next = NULL;
+		if (c->closing ||
+		    uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_write) < 0) {
+			c->pending_bytes -= wr->buf.len;
+			jq_buf_release(&wr->buf);
+			free(wr);
+			jq_client_close(c);
+		}
+	}
+}
+
+static void on_batch_check(uv_check_t *h)
+{
+	struct jq_daemon *d = h->data;
+	struct jq_client *c, *next;
+	int r;
+
+	if (!d->batch_open)
+		return;
+	d->batch_open = false;
+	r = jq_store_commit(d->store);
+	if (r < 0) {
+		(void)jq_store_rollback(d->store);
+		jq_log_error_errno(r, "cannot commit to the database: %m");
+	}
+	for (c = d->clients; c; c = next) {
+		next = c->next;
+		if (!c->deferred)
+			continue;
+		if (r >= 0) {
+			deferred_flush(c);
+		} else {
+			/*
+			 * Nothing this turn wrote is stored: whatever the replies
+			 * said, the truth is this error, and the connection ends.
+			 * NEEDSWORK: in-memory state changed in the turn (fair-share
+			 * heads, finished runs) is not rolled back; a restart
+			 * reconciles it with the database.
+			 */
+			char msg[256];
+			deferred_drop(c);
+			snprintf(msg, sizeof(msg), "cannot commit to the database: %s",
+				 strerror(-r));
+			fail_frame(c, -r, msg);
+		}
+	}
+}
+
+void jq_batch_begin(struct jq_daemon *d)
+{
+	if (d->batch_open || jq_store_in_transaction(d->store))
+		return;
+	if (jq_store_begin(d->store) >= 0)
+		d->batch_open = true;
+}
+
+void jq_batch_init(struct jq_daemon *d)
+{
+	uv_check_init(&d->loop, &d->batch_check);
+	d->batch_check.data = d;
+	uv_check_start(&d->batch_check, on_batch_check);
+	/* Commits when there is something to commit; never keeps the loop alive. */
+	uv_unref((uv_handle_t *)&d->batch_check);
+}
+
 void jq_client_done(struct jq_client *c)
 {
 	if (c->closing)
@@ -269,6 +369,7 @@ static void on_connection(uv_stream_t *server, int status)
 	if (!c)
 		return;
 	c->daemon = d;
+	c->deferred_tail = &c->deferred;
 	c->wait_id = -1;
 	c->log_id = -1;
 	uv_pipe_init(&d->loop, &c->pipe, 0);
