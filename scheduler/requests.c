@@ -57,8 +57,19 @@ void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_jo
 	}
 	for (size_t i = 0; i < j->n_after; i++)
 		jq_msg_put_i64(w, JQ_T_AFTER, j->after[i]);
-	if (!detail)
+	if (!detail) {
+		/*
+		 * A job without --name is shown by its command in `jobq list`:
+		 * send the start of it (whole arguments, about a table cell's
+		 * worth), not all of a possibly huge argv for every row.
+		 */
+		size_t len = 0;
+		for (char **a = j->name ? NULL : j->argv; a && *a && len < 64; a++) {
+			jq_msg_put_str(w, JQ_T_ARGV, *a);
+			len += strlen(*a) + 1;
+		}
 		return;
+	}
 	for (char **a = j->argv; a && *a; a++)
 		jq_msg_put_str(w, JQ_T_ARGV, *a);
 	jq_msg_put_str(w, JQ_T_CWD, j->cwd);
