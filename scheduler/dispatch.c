@@ -411,10 +411,11 @@ const char *jq_dispatch_wait_reason(struct jq_daemon *d, const struct jq_job *j,
 	int64_t dep, pos;
 	size_t ti;
 
-	if (jq_store_sched_position(d->store, j->tenant, j->priority, j->id, &pos) >= 0)
-		*ret_position = pos;
+	/* A held job stands nowhere in the queue until it is released. */
 	if (j->state == JQ_JOB_HELD)
 		return "held";
+	if (jq_store_sched_position(d->store, j->tenant, j->priority, j->id, &pos) >= 0)
+		*ret_position = pos;
 	if (jq_store_sched_pending_dep(d->store, j->id, &dep) >= 0) {
 		snprintf(buf, n, "dependency %" PRId64, dep);
 		return buf;
