@@ -88,6 +88,14 @@ int cli_error(const char *fmt, ...) _printf_(1, 2);
 /* Parses a job id (a positive decimal). 0 or -EINVAL/-ERANGE; prints nothing. */
 int cli_parse_id(const char *s, int64_t *ret_id);
 /*
+ * The options and job ids of `cancel`, `wait`, `hold`, `release`: only
+ * -h/--help, then at least one id. Returns -1 with the ids in *ret_ids
+ * (caller frees) and their number in *ret_n, or the exit status to return
+ * (help printed, or a usage error reported).
+ */
+int cli_parse_id_args(const struct cli_cmd *cmd, int argc, char **argv, int64_t **ret_ids,
+		      size_t *ret_n);
+/*
  * Flushes stdout and reports a write error once. A reader that went away
  * (EPIPE, as in `jobq list | head`) is not an error. Returns status, or
  * CLI_EXIT_FAILURE if stdout could not be written and status was 0.

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* cancel, hold and release: one request per job, each answered with the new state. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -17,30 +16,14 @@ static enum jq_msg_type control_request(const struct cli_cmd *cmd)
 
 static int control_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {},
-	};
 	_cleanup_free_ int64_t *ids = NULL;
 	int status = CLI_EXIT_OK;
-	size_t n;
-	int o;
+	size_t n = 0;
+	int r0;
 
-	while ((o = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (o == 'h')
-			return cli_cmd_help(cmd);
-		return cli_usage(cmd);
-	}
-	if (optind >= argc)
-		return cli_usage_error(cmd, "expected at least one job id");
-	/* Bounded by the kernel's limit on argv. */
-	n = (size_t)(argc - optind);
-	ids = calloc(n, sizeof(*ids));
-	if (!ids)
-		return cli_error("out of memory");
-	for (size_t i = 0; i < n; i++)
-		if (cli_parse_id(argv[optind + i], &ids[i]) < 0)
-			return cli_usage_error(cmd, "invalid job id '%s'", argv[optind + i]);
+	r0 = cli_parse_id_args(cmd, argc, argv, &ids, &n);
+	if (r0 >= 0)
+		return r0;
 
 	if (cli_connect(c) < 0)
 		return CLI_EXIT_FAILURE;

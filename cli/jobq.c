@@ -83,6 +83,37 @@ int cli_parse_id(const char *s, int64_t *ret_id)
 	return jq_parse_int64(s, 1, INT64_MAX, ret_id);
 }
 
+int cli_parse_id_args(const struct cli_cmd *cmd, int argc, char **argv, int64_t **ret_ids,
+		      size_t *ret_n)
+{
+	static const struct option options[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	_cleanup_free_ int64_t *ids = NULL;
+	size_t n;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (o == 'h')
+			return cli_cmd_help(cmd);
+		return cli_usage(cmd);
+	}
+	if (optind >= argc)
+		return cli_usage_error(cmd, "expected at least one job id");
+	/* Bounded by the kernel's limit on argv. */
+	n = (size_t)(argc - optind);
+	ids = calloc(n, sizeof(*ids));
+	if (!ids)
+		return cli_error("out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (cli_parse_id(argv[optind + i], &ids[i]) < 0)
+			return cli_usage_error(cmd, "invalid job id '%s'", argv[optind + i]);
+	*ret_ids = TAKE_PTR(ids);
+	*ret_n = n;
+	return -1;
+}
+
 int cli_finish_stdout(int status)
 {
 	if (fflush(stdout) == 0 && !ferror(stdout))
