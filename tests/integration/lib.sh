@@ -70,6 +70,8 @@ JQ_CLEANUP_HOOKS=()
 
 jq_cleanup() {
 	local rc=$? h
+	# A check that failed fails the test, whatever ran after it.
+	[ "$JQ_FAILED" = 0 ] || [ "$rc" != 0 ] || rc=1
 	for h in "${JQ_CLEANUP_HOOKS[@]}"; do
 		eval "$h" || true
 	done

@@ -9,7 +9,7 @@ mkdir -m 0755 "$JQ_TMP/ro"
 echo readable >"$JQ_TMP/ro/file"
 rwdir=$(mktemp -d /var/tmp/jq-rw.XXXXXX)
 chmod 1777 "$rwdir"
-trap 'rm -rf "$rwdir"; jq_cleanup' EXIT
+JQ_CLEANUP_HOOKS+=("rm -rf '$rwdir'")
 jq_config <<EOF2
 [tenant.acme]
 users = root
