@@ -475,15 +475,17 @@ static void handle_control(struct jq_client *c, const struct jq_msg *m)
 			REJECT(c, EALREADY, "job %" PRId64 " has already ended (%s)", id, st);
 		}
 	} else if (m->type == JQ_REQ_HOLD) {
-		if (j.state != JQ_JOB_QUEUED) {
+		bool by_admin = (int64_t)c->peer.uid != j.uid;
+		/* An admin may pin a job its owner held: the hold becomes the admin's. */
+		if (j.state != JQ_JOB_QUEUED &&
+		    !(j.state == JQ_JOB_HELD && by_admin && !j.hold_admin)) {
 			int64_t id = j.id;
 			jq_job_release(&j);
 			REJECT(c, EINVAL, "job %" PRId64 " is %s: only queued jobs can be held", id,
 			       st);
 		}
 		/* Held for the owner by someone else: an admin of its tenant, or root. */
-		r = jq_store_job_hold(d->store, j.id,
-				      (int64_t)c->peer.uid == j.uid ? NULL : c->peer.user);
+		r = jq_store_job_hold(d->store, j.id, by_admin ? c->peer.user : NULL);
 		jq_dispatch_tenant_changed(d, j.tenant);
 	} else {
 		if (j.state != JQ_JOB_HELD) {

@@ -536,8 +536,18 @@ static int hold_locked(struct jq_store *s, int64_t id, const char *admin)
 {
 	_cleanup_(jq_store_stmt_resetp) sqlite3_stmt *st = s->stmt[JQ_STMT_HOLD];
 	struct current cur;
+	int r;
 
-	TRY(check_transition(s, id, JQ_JOB_HELD, &cur));
+	r = check_transition(s, id, JQ_JOB_HELD, &cur);
+	if (r == -EINVAL && admin) {
+		_cleanup_(jq_store_stmt_resetp) sqlite3_stmt *up = s->stmt[JQ_STMT_HOLD_ADMIN];
+		TRY(bind_i64(up, 1, id));
+		TRY(bind_text(up, 2, admin));
+		TRY(jq_store_step_done(s, up));
+		return sqlite3_changes(s->db) == 1 ? 0 : -EINVAL;
+	}
+	if (r < 0)
+		return r;
 	TRY(bind_i64(st, 1, id));
 	TRY(bind_text(st, 2, admin));
 	TRY(bind_state(st, 3, cur.state));

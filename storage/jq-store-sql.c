@@ -67,6 +67,9 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
 			  "WHERE id = ?1 AND state = ?4",
     [JQ_STMT_HOLD] = "UPDATE jobs SET state = 'held', reason = NULL, hold_admin = ?2 "
 		     "WHERE id = ?1 AND state = ?3",
+    /* An owner's hold becomes an admin's: the job stays held, not a transition. */
+    [JQ_STMT_HOLD_ADMIN] = "UPDATE jobs SET hold_admin = ?2 "
+			   "WHERE id = ?1 AND state = 'held' AND hold_admin IS NULL",
     [JQ_STMT_SET_STATE_FINAL] = "UPDATE jobs SET state = ?2, reason = ?3, finished_at = ?5, "
 				"hold_admin = NULL, helper_pid = NULL, helper_start_time = NULL "
 				"WHERE id = ?1 AND state = ?4",

@@ -97,6 +97,17 @@ as "$alice" "$JOBQ" hold "$id" >/dev/null || fail "alice could not hold her job 
 as "$carol" "$JOBQ" release "$id" >/dev/null || fail "the admin could not release the owner's hold"
 as "$carol" "$JOBQ" hold "$id" >/dev/null || fail "carol could not hold it"
 "$JOBQ" release "$id" >/dev/null || fail "root could not release an admin's hold"
+# An admin pins a job its owner held: the hold becomes the admin's.
+as "$alice" "$JOBQ" hold "$id" >/dev/null || fail "alice could not hold her job a third time"
+as "$carol" "$JOBQ" hold "$id" >/dev/null || fail "carol could not take over alice's hold"
+assert_eq "who holds it after the admin took it over" "held by admin '$carol'" "$(field "$id" reason)"
+as "$alice" "$JOBQ" release "$id" 2>/dev/null >/dev/null && fail "alice released the hold carol took over"
+as "$carol" "$JOBQ" release "$id" >/dev/null || fail "carol could not release the hold she took over"
+# The owner may always cancel her job, held by an admin or not.
+other=$(as "$alice" "$JOBQ" submit --tenant acme --hold -- true)
+as "$carol" "$JOBQ" hold "$other" >/dev/null || fail "carol could not take over the --hold job"
+as "$alice" "$JOBQ" cancel "$other" >/dev/null || fail "alice could not cancel her admin-held job"
+assert_eq "admin-held job cancelled by its owner" cancelled "$(field "$other" state)"
 assert_eq "who holds the submit --hold job" "held by owner" "$(field "$blocker" reason)"
 as "$alice" "$JOBQ" release "$blocker" >/dev/null || fail "alice could not release her --hold job"
 assert_exit 0 "$JOBQ" wait "$id"

@@ -389,9 +389,21 @@ static void test_hold_admin(void **state)
 	assert_null(j.hold_admin);
 	jq_job_release(&j);
 
-	/* only a queued job can be held */
-	assert_int_equal(jq_store_job_hold(fx->s, a, "carol"), -EINVAL);
+	/* held already: by an admin, or by its owner again */
+	assert_int_equal(jq_store_job_hold(fx->s, a, "dave"), -EINVAL);
+	assert_int_equal(jq_store_job_hold(fx->s, b, NULL), -EINVAL);
 	assert_int_equal(jq_store_job_hold(fx->s, 9999, "carol"), -ENOENT);
+	/* the owner's hold becomes an admin's */
+	assert_int_equal(jq_store_job_hold(fx->s, h, "dave"), 0);
+	assert_int_equal(jq_store_job_get(fx->s, h, &j), 0);
+	assert_int_equal(j.state, JQ_JOB_HELD);
+	assert_string_equal(j.hold_admin, "dave");
+	jq_job_release(&j);
+	/* only a queued or held job */
+	assert_int_equal(jq_store_job_mark_starting(fx->s, b, NULL), -EINVAL);
+	assert_int_equal(jq_store_job_set_state(fx->s, b, JQ_JOB_QUEUED, NULL), 0);
+	assert_int_equal(jq_store_job_mark_starting(fx->s, b, NULL), 0);
+	assert_int_equal(jq_store_job_hold(fx->s, b, "carol"), -EINVAL);
 
 	/* released, then held by its owner: no admin any more */
 	assert_int_equal(jq_store_job_set_state(fx->s, a, JQ_JOB_QUEUED, NULL), 0);
