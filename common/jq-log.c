@@ -20,42 +20,6 @@ void jq_log_setup(const char *ident, enum jq_log_level max_level)
 }
 
 /*
- * Length of the valid UTF-8 sequence at s (at most len bytes) and its code
- * point, or 0 if it is not one (overlong, surrogate, past U+10FFFF, cut).
- */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *ret_cp)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t n;
-
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*ret_cp = cp;
-	return n;
-}
-
-/*
  * Characters that are valid UTF-8 but still change how a log line reads:
  * the C1 controls (U+009B is CSI to some terminals), the line and
  * paragraph separators (a line break to some viewers), and the bidi
@@ -90,7 +54,7 @@ size_t jq_log_escape(const char *in, size_t len, char *out, size_t size)
 		} else if (s[i] >= 0x20 && s[i] < 0x7f) {
 			esc[0] = (char)s[i];
 			e = 1;
-		} else if (s[i] >= 0x80 && (n = utf8_decode(s + i, len - i, &cp)) > 0 &&
+		} else if (s[i] >= 0x80 && (n = jq_utf8_decode(in + i, len - i, &cp)) > 0 &&
 			   !cp_needs_escape(cp)) {
 			memcpy(esc, s + i, n);
 			e = n;
