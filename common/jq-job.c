@@ -90,5 +90,6 @@ void jq_job_release(struct jq_job *j)
 	free(j->cwd);
 	free(j->after);
 	free(j->reason);
+	free(j->hold_admin);
 	jq_job_init(j);
 }

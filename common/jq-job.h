@@ -99,6 +99,11 @@ struct jq_job {
 	struct jq_limits effective;
 	enum jq_job_state state;
 	char *reason; /* why it waits or how it ended; may be NULL */
+	/*
+	 * Held by this tenant admin (or root), not by the owner: only an admin
+	 * of the tenant or root may release it. NULL otherwise.
+	 */
+	char *hold_admin;
 	int64_t submitted_at;
 	int64_t started_at;
 	int64_t finished_at;

@@ -103,6 +103,13 @@ int jq_mkdir_p(const char *path, mode_t mode);
 /* Removes a directory tree (no symlinks followed). 0 or -errno; -ENOENT is 0. */
 int jq_rm_rf(const char *path);
 
+/*
+ * Length (1..4) of the valid UTF-8 character at s (at most len bytes), its
+ * code point in *ret_cp; 0 if there is none (len 0, an overlong form, a
+ * surrogate, past U+10FFFF, a stray or missing continuation byte).
+ */
+size_t jq_utf8_decode(const char *s, size_t len, uint32_t *ret_cp);
+
 /* True if s is valid UTF-8 (no overlongs, no surrogates) of length len. */
 bool jq_utf8_valid(const char *s, size_t len);
 

@@ -45,6 +45,8 @@ enum {
 	/* cgroups (issue 3): I/O caps */
 	TK_IO_READ_BPS,
 	TK_IO_WRITE_BPS,
+	/* issue 11: policy */
+	TK_MAX_PRIORITY,
 	_TK_MAX,
 };
 _Static_assert(_TK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the tenant keys");
@@ -106,6 +108,15 @@ static const struct jq_config_key tenant_keys[_TK_MAX] = {
 			false},
     [TK_IO_WRITE_BPS] = {"io_write_bps", jq_config_parse_size, F(io_write_bps), MIB, TIB, "1M..1T",
 			 false},
+    /*
+     * issue 11: priority orders the jobs of one tenant, so a member's high
+     * --priority pushes teammates back. -1000..1000, the range of
+     * --priority; the default 0 lets members lower their jobs, never raise
+     * them above a teammate's default (like nice(1)). Admins and root are
+     * not bound by it.
+     */
+    [TK_MAX_PRIORITY] = {"max_priority", jq_config_parse_int, F(max_priority), -1000, 1000,
+			 "-1000..1000", false},
 };
 
 #define MAX_SANDBOX_PATHS 64
@@ -304,6 +315,7 @@ int jq_config_tenant_add(struct jq_config_parser *p, const char *name)
 	    .nofile = 4096,
 	    .io_read_bps = -1,
 	    .io_write_bps = -1,
+	    .max_priority = 0,
 	    .line = p->line,
 	};
 	t->name = strdup(name);

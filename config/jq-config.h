@@ -70,7 +70,9 @@ struct jq_tenant_config {
 	/* cgroups (issue 3): I/O caps, bytes/s of all its jobs on every block device */
 	int64_t io_read_bps;  /* -1 = no cap */
 	int64_t io_write_bps; /* -1 = no cap */
-	int line;	      /* line of the [tenant.NAME] header */
+	/* issue 11: the highest --priority a member may ask for, -1000..1000, default 0 */
+	int64_t max_priority;
+	int line; /* line of the [tenant.NAME] header */
 };
 
 struct jq_config {

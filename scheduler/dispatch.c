@@ -412,8 +412,12 @@ const char *jq_dispatch_wait_reason(struct jq_daemon *d, const struct jq_job *j,
 	size_t ti;
 
 	/* A held job stands nowhere in the queue until it is released. */
+	if (j->state == JQ_JOB_HELD && j->hold_admin) {
+		snprintf(buf, n, "held by admin '%s'", j->hold_admin);
+		return buf;
+	}
 	if (j->state == JQ_JOB_HELD)
-		return "held";
+		return "held by owner";
 	if (jq_store_sched_position(d->store, j->tenant, j->priority, j->id, &pos) >= 0)
 		*ret_position = pos;
 	if (jq_store_sched_pending_dep(d->store, j->id, &dep) >= 0) {

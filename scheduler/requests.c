@@ -21,7 +21,7 @@ void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_jo
 {
 	const char *reason = j->reason;
 	int64_t position = -1;
-	char reason_buf[64];
+	char reason_buf[320]; /* "held by admin '<user name>'" */
 
 	jq_msg_put_i64(w, JQ_T_ID, j->id);
 	jq_msg_put_str(w, JQ_T_TENANT, j->tenant);
@@ -137,6 +137,42 @@ static const char *str_field_error(int r)
 	return r == -E2BIG ? "too long" : r == -EBADMSG ? "not valid UTF-8 text" : strerror(-r);
 }
 
+/*
+ * --priority orders the jobs of one tenant only (docs/scheduling.md), so the
+ * harm a high one does falls on teammates: members are held to the tenant's
+ * max_priority, and without --priority get 0 or max_priority if that is
+ * lower; tenant admins and root may use the whole range. Replies with the
+ * refusal and returns -errno when the request may not have its priority.
+ */
+static int submit_priority(struct jq_client *c, const struct jq_msg *m,
+			   const struct jq_tenant_config *t, int64_t *ret)
+{
+	bool admin = jq_peer_is_tenant_admin(&c->peer, t);
+	int64_t v;
+
+	if (jq_msg_get_i64(m, JQ_T_PRIORITY, &v) < 0) {
+		*ret = admin || t->max_priority >= 0 ? 0 : t->max_priority;
+		return 0;
+	}
+	if (v < -1000 || v > 1000) {
+		jq_client_send_error(c, ERANGE,
+				     "submit: --priority %" PRId64 " out of range -1000..1000", v);
+		jq_client_done(c);
+		return -ERANGE;
+	}
+	if (!admin && v > t->max_priority) {
+		jq_client_send_error(c, EPERM,
+				     "submit: --priority %" PRId64
+				     " is above the max_priority of tenant "
+				     "'%s' (%" PRId64 "): only its admins and root may go higher",
+				     v, t->name, t->max_priority);
+		jq_client_done(c);
+		return -EPERM;
+	}
+	*ret = v;
+	return 0;
+}
+
 static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 {
 	static const uint16_t allowed[] = {
@@ -202,13 +238,8 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 			REJECT(c, EINVAL, "submit: --name must not contain control characters");
 
 	jq_job_init(&j);
-	j.priority = 0;
-	if (jq_msg_get_i64(m, JQ_T_PRIORITY, &v) == 0) {
-		if (v < -1000 || v > 1000)
-			REJECT(c, ERANGE, "submit: --priority %" PRId64 " out of range -1000..1000",
-			       v);
-		j.priority = v;
-	}
+	if (submit_priority(c, m, t, &j.priority) < 0)
+		return;
 	if (jq_msg_get_i64(m, JQ_T_REQ_CPUS, &v) == 0) {
 		if (v <= 0 || v > 1000000000)
 			REJECT(c, ERANGE, "submit: --cpus out of range");
@@ -385,6 +416,28 @@ static void handle_show(struct jq_client *c, const struct jq_msg *m)
 	jq_client_done(c);
 }
 
+/*
+ * A hold by a tenant admin or root (on a job of someone else) is lifted only
+ * by an admin of the tenant or root, like Slurm's admin holds: an admin may
+ * hold a job to protect the machine or the tenant's other users, and its
+ * owner must not be able to undo that. Owners release their own holds.
+ * Replies with the refusal and returns true when the peer may not.
+ */
+static bool release_refused(struct jq_client *c, const struct jq_job *j)
+{
+	const struct jq_tenant_config *t = jq_config_tenant(c->daemon->config, j->tenant);
+
+	if (!j->hold_admin || jq_peer_is_root(&c->peer) ||
+	    (t && jq_peer_is_tenant_admin(&c->peer, t)))
+		return false;
+	jq_client_send_error(c, EPERM,
+			     "job %" PRId64 " was held by admin '%s': only an admin of tenant "
+			     "'%s' or root can release it",
+			     j->id, j->hold_admin, j->tenant);
+	jq_client_done(c);
+	return true;
+}
+
 static void handle_control(struct jq_client *c, const struct jq_msg *m)
 {
 	static const uint16_t allowed[] = {JQ_T_ID};
@@ -422,13 +475,17 @@ static void handle_control(struct jq_client *c, const struct jq_msg *m)
 			REJECT(c, EALREADY, "job %" PRId64 " has already ended (%s)", id, st);
 		}
 	} else if (m->type == JQ_REQ_HOLD) {
-		if (j.state != JQ_JOB_QUEUED) {
+		bool by_admin = (int64_t)c->peer.uid != j.uid;
+		/* An admin may pin a job its owner held: the hold becomes the admin's. */
+		if (j.state != JQ_JOB_QUEUED &&
+		    !(j.state == JQ_JOB_HELD && by_admin && !j.hold_admin)) {
 			int64_t id = j.id;
 			jq_job_release(&j);
 			REJECT(c, EINVAL, "job %" PRId64 " is %s: only queued jobs can be held", id,
 			       st);
 		}
-		r = jq_store_job_set_state(d->store, j.id, JQ_JOB_HELD, NULL);
+		/* Held for the owner by someone else: an admin of its tenant, or root. */
+		r = jq_store_job_hold(d->store, j.id, by_admin ? c->peer.user : NULL);
 		jq_dispatch_tenant_changed(d, j.tenant);
 	} else {
 		if (j.state != JQ_JOB_HELD) {
@@ -436,6 +493,10 @@ static void handle_control(struct jq_client *c, const struct jq_msg *m)
 			jq_job_release(&j);
 			REJECT(c, EINVAL, "job %" PRId64 " is %s: only held jobs can be released",
 			       id, st);
+		}
+		if (release_refused(c, &j)) {
+			jq_job_release(&j);
+			return;
 		}
 		r = jq_store_job_set_state(d->store, j.id, JQ_JOB_QUEUED, NULL);
 		jq_dispatch_tenant_changed(d, j.tenant);

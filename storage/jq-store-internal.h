@@ -14,7 +14,7 @@
 #include "jq-store.h"
 
 /* The current schema; jq-store-schema.c holds one migration step per version. */
-#define JQ_STORE_SCHEMA_VERSION 3
+#define JQ_STORE_SCHEMA_VERSION 4
 
 /*
  * Upper bound of one string or blob the connection stores
@@ -49,6 +49,8 @@ enum jq_stmt {
 	JQ_STMT_PEEK_NEXT,
 	JQ_STMT_STATE_GET,
 	JQ_STMT_SET_STATE,
+	JQ_STMT_HOLD,
+	JQ_STMT_HOLD_ADMIN,
 	JQ_STMT_SET_STATE_FINAL,
 	JQ_STMT_MARK_STARTING,
 	JQ_STMT_MARK_RUNNING,
@@ -85,7 +87,8 @@ enum jq_stmt {
 	"j.state, j.reason, j.submitted_at, j.started_at, j.finished_at, j.exit_code, j.signal, "  \
 	"j.helper_pid, j.helper_start_time, "                                                      \
 	"a.job_id, a.cpu_user_usec, a.cpu_system_usec, a.memory_peak_bytes, a.io_read_bytes, "     \
-	"a.io_write_bytes, a.wall_usec, a.queue_wait_usec "                                        \
+	"a.io_write_bytes, a.wall_usec, a.queue_wait_usec, "                                       \
+	"j.hold_admin "                                                                            \
 	"FROM jobs j LEFT JOIN accounting a ON a.job_id = j.id "
 
 enum jq_job_col {
@@ -125,6 +128,7 @@ enum jq_job_col {
 	JQ_COL_ACCT_IO_WRITE,
 	JQ_COL_ACCT_WALL,
 	JQ_COL_ACCT_QUEUE_WAIT,
+	JQ_COL_HOLD_ADMIN,
 	_JQ_COL_MAX,
 };
 

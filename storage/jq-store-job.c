@@ -161,6 +161,7 @@ static int job_from_row(struct jq_store *s, sqlite3_stmt *st, struct jq_job *j)
 	if (jq_job_state_from_string((const char *)state, &j->state) < 0)
 		return -EIO;
 	TRY(column_strdup(st, JQ_COL_REASON, &j->reason));
+	TRY(column_strdup(st, JQ_COL_HOLD_ADMIN, &j->hold_admin));
 	j->submitted_at = jq_store_column_opt(st, JQ_COL_SUBMITTED_AT);
 	j->started_at = jq_store_column_opt(st, JQ_COL_STARTED_AT);
 	j->finished_at = jq_store_column_opt(st, JQ_COL_FINISHED_AT);
@@ -528,6 +529,42 @@ int jq_store_job_set_state(struct jq_store *s, int64_t id, enum jq_job_state to,
 	if (r < 0)
 		return r;
 	r = set_state_locked(s, id, to, reason);
+	return jq_store_call_end(s, own, r);
+}
+
+static int hold_locked(struct jq_store *s, int64_t id, const char *admin)
+{
+	_cleanup_(jq_store_stmt_resetp) sqlite3_stmt *st = s->stmt[JQ_STMT_HOLD];
+	struct current cur;
+	int r;
+
+	r = check_transition(s, id, JQ_JOB_HELD, &cur);
+	if (r == -EINVAL && admin) {
+		_cleanup_(jq_store_stmt_resetp) sqlite3_stmt *up = s->stmt[JQ_STMT_HOLD_ADMIN];
+		TRY(bind_i64(up, 1, id));
+		TRY(bind_text(up, 2, admin));
+		TRY(jq_store_step_done(s, up));
+		return sqlite3_changes(s->db) == 1 ? 0 : -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	TRY(bind_i64(st, 1, id));
+	TRY(bind_text(st, 2, admin));
+	TRY(bind_state(st, 3, cur.state));
+	return step_update(s, st);
+}
+
+int jq_store_job_hold(struct jq_store *s, int64_t id, const char *admin)
+{
+	bool own;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = jq_store_call_begin(s, &own);
+	if (r < 0)
+		return r;
+	r = hold_locked(s, id, admin);
 	return jq_store_call_end(s, own, r);
 }
 

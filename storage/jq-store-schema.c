@@ -206,6 +206,15 @@ static const char migration_v3[] =
     "  WHERE state = 'queued' AND deps_pending = 0;\n"
     "PRAGMA user_version = 3;\n";
 
+/*
+ * Version 4 (issue 11, holds). jobs.hold_admin names the tenant admin (or
+ * root) who held another user's job; only an admin of the tenant or root
+ * may release such a hold, where the owner may release its own. NULL for a
+ * job that is not held or that its owner held (all holds made before).
+ */
+static const char migration_v4[] = "ALTER TABLE jobs ADD COLUMN hold_admin TEXT;\n"
+				   "PRAGMA user_version = 4;\n";
+
 struct migration {
 	int version;
 	const char *sql;
@@ -215,6 +224,7 @@ static const struct migration migrations[] = {
     {1, migration_v1},
     {2, migration_v2},
     {3, migration_v3},
+    {4, migration_v4},
 };
 
 _Static_assert(JQ_ARRAY_SIZE(migrations) == JQ_STORE_SCHEMA_VERSION,

@@ -62,9 +62,16 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
 
     [JQ_STMT_STATE_GET] = "SELECT state, submitted_at, started_at FROM jobs WHERE id = ?1",
     /* Every UPDATE below repeats the state it was checked against (?from). */
-    [JQ_STMT_SET_STATE] = "UPDATE jobs SET state = ?2, reason = ?3 WHERE id = ?1 AND state = ?4",
+    /* Any move clears who held the job: only JQ_STMT_HOLD sets it. */
+    [JQ_STMT_SET_STATE] = "UPDATE jobs SET state = ?2, reason = ?3, hold_admin = NULL "
+			  "WHERE id = ?1 AND state = ?4",
+    [JQ_STMT_HOLD] = "UPDATE jobs SET state = 'held', reason = NULL, hold_admin = ?2 "
+		     "WHERE id = ?1 AND state = ?3",
+    /* An owner's hold becomes an admin's: the job stays held, not a transition. */
+    [JQ_STMT_HOLD_ADMIN] = "UPDATE jobs SET hold_admin = ?2 "
+			   "WHERE id = ?1 AND state = 'held' AND hold_admin IS NULL",
     [JQ_STMT_SET_STATE_FINAL] = "UPDATE jobs SET state = ?2, reason = ?3, finished_at = ?5, "
-				"helper_pid = NULL, helper_start_time = NULL "
+				"hold_admin = NULL, helper_pid = NULL, helper_start_time = NULL "
 				"WHERE id = ?1 AND state = ?4",
     [JQ_STMT_MARK_STARTING] = "UPDATE jobs SET state = 'starting', reason = NULL, "
 			      "eff_cpus_milli = ?2, eff_memory_bytes = ?3, eff_pids = ?4, "
@@ -73,7 +80,7 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
 			     "helper_pid = ?3, helper_start_time = ?4 "
 			     "WHERE id = ?1 AND state = ?5",
     [JQ_STMT_FINISH] = "UPDATE jobs SET state = ?2, reason = ?3, exit_code = ?4, signal = ?5, "
-		       "started_at = ?6, finished_at = ?7, helper_pid = NULL, "
+		       "started_at = ?6, finished_at = ?7, hold_admin = NULL, helper_pid = NULL, "
 		       "helper_start_time = NULL WHERE id = ?1 AND state = ?8",
     /*
      * Copies the end state and the job's identity just written, so the two

@@ -90,6 +90,16 @@ int jq_store_job_peek_next(struct jq_store *s, const char *tenant, struct jq_job
 int jq_store_job_set_state(struct jq_store *s, int64_t id, enum jq_job_state to,
 			   const char *reason);
 
+/*
+ * queued -> held. admin names the tenant admin (or root) who held another
+ * user's job, so that only an admin may release it (jq_job.hold_admin);
+ * NULL for a hold by the job's owner. With admin, a job its owner held
+ * becomes held by that admin (it stays held). Any later move of the job
+ * clears it. -ENOENT, -EINVAL (not queued, or already held by an admin, or
+ * held and no admin given).
+ */
+int jq_store_job_hold(struct jq_store *s, int64_t id, const char *admin);
+
 /* queued -> starting, storing the effective limits. */
 int jq_store_job_mark_starting(struct jq_store *s, int64_t id, const struct jq_limits *effective);
 

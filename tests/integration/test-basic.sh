@@ -106,7 +106,7 @@ pass "cancel running"
 # Hold/release: a held job does not run until released; a queued job can be cancelled.
 id=$("$JOBQ" submit --tenant acme --hold -- true)
 assert_eq "held" held "$("$JOBQ" show "$id" --json | json_get state)"
-assert_eq "held reason" held "$("$JOBQ" show "$id" --json | json_get reason)"
+assert_eq "held reason" "held by owner" "$("$JOBQ" show "$id" --json | json_get reason)"
 "$JOBQ" release "$id" >/dev/null
 assert_exit 0 "$JOBQ" wait "$id"
 id=$("$JOBQ" submit --tenant acme --hold -- true)

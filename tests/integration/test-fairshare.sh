@@ -56,7 +56,7 @@ pass "tenant memory cap"
 j6=$("$JOBQ" submit --tenant b -- true)
 assert_eq "reason without a slot" "no free slot" "$(field "$j6" reason)"
 j7=$("$JOBQ" submit --tenant b --hold -- true)
-assert_eq "reason when held" "held" "$(field "$j7" reason)"
+assert_eq "reason when held" "held by owner" "$(field "$j7" reason)"
 j8=$("$JOBQ" submit --tenant b --after "$j1" -- true)
 assert_eq "reason with a dependency" "dependency $j1" "$(field "$j8" reason)"
 "$JOBQ" show "$j8" | grep -q "dependency $j1" || fail "show does not say why job $j8 waits"

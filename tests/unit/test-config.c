@@ -154,6 +154,10 @@ static const struct bad_case bad_cases[] = {
      "t.ini:2: pids_max: out of range 1..4194304 '-1'", 0},
     {"max_queued too big", "[tenant.a]\nmax_queued = 1000001\n",
      "t.ini:2: max_queued: out of range 0..1000000", 0},
+    {"max_priority too big", "[tenant.a]\nmax_priority = 1001\n",
+     "t.ini:2: max_priority: out of range -1000..1000 '1001'", 0},
+    {"max_priority too small", "[tenant.a]\nmax_priority = -1001\n",
+     "t.ini:2: max_priority: out of range -1000..1000 '-1001'", 0},
     {"global max_running zero", "[daemon]\nmax_running = 0\n",
      "t.ini:2: max_running: out of range 1..4096 '0'", 0},
     {"cgroup mode", "[daemon]\ncgroup = v3\n", "t.ini:2: cgroup: not one of auto|v2|v1|none 'v3'",
@@ -440,6 +444,8 @@ static void check_tenant_full(const struct jq_config *c)
 	/* cgroups (issue 3): I/O caps */
 	assert_int_equal(t->io_read_bps, -1);
 	assert_int_equal(t->io_write_bps, 50 * MIB);
+	/* issue 11 */
+	assert_int_equal(t->max_priority, -10);
 	assert_null(jq_config_tenant(c, "acm"));
 	assert_null(jq_config_tenant(c, "acme2"));
 }
@@ -475,6 +481,7 @@ static void check_tenant_defaults(const struct jq_config *c)
 	assert_int_equal(a->nofile, 4096);
 	assert_int_equal(a->io_read_bps, -1);
 	assert_int_equal(a->io_write_bps, -1);
+	assert_int_equal(a->max_priority, 0);
 	assert_true(a->ro_paths && !a->ro_paths[0] && a->rw_paths && !a->rw_paths[0]);
 	assert_true(a->hide_paths && !a->hide_paths[0]);
 	assert_int_equal(c->seccomp, JQ_SECCOMP_DEFAULT);
@@ -587,7 +594,8 @@ static const struct good_case good_cases[] = {
      "default_memory = 2G\n"
      "default_timeout = 1h\n"
      "max_timeout = 12h\n"
-     "io_write_bps = 50M\n",
+     "io_write_bps = 50M\n"
+     "max_priority = -10\n",
      check_tenant_full},
     {"sandbox keys",
      "[daemon]\nseccomp = off\n[tenant.a]\ntmp_size = 64M\nnofile = 65536\n"

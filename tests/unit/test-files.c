@@ -311,6 +311,15 @@ static void test_log(void **state)
 	int r3 = jq_log_warning("value '%d', ignoring", 3);
 	jq_log_setup("jobq", JQ_LOG_DEBUG);
 	int r4 = jq_log_debug("shown");
+	/* The message is escaped, the prefix and the line end are not. */
+	jq_log_info("job 7 failed to start: chdir ('%s')",
+		    "/tmp/x\nFAKE jobqd: info: job 1 succeeded\x1b[2J");
+	_cleanup_free_ char *big = malloc(20000);
+	assert_non_null(big);
+	memset(big, 'a', 19999);
+	big[19999] = '\0';
+	big[0] = '\n';
+	jq_log_info("%s", big);
 	fflush(stderr);
 
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
@@ -320,12 +329,80 @@ static void test_log(void **state)
 	assert_int_equal(r2, 0);
 	assert_int_equal(r3, 0);
 	assert_int_equal(r4, 0);
-	assert_int_equal(jq_read_file(path, 4096, &data, NULL), 0);
-	assert_string_equal(data, "jobqd: error: cannot open '/x': No such file or directory\n"
-				  "jobqd: warning: value '3', ignoring\n"
-				  "jobq: debug: shown\n");
+	assert_int_equal(jq_read_file(path, 65536, &data, NULL), 0);
+	_cleanup_free_ char *cut =
+	    jq_asprintf("jobq: info: \\n%.8190s [11808 more bytes cut]\n", big + 1);
+	_cleanup_free_ char *want = jq_asprintf(
+	    "jobqd: error: cannot open '/x': No such file or directory\n"
+	    "jobqd: warning: value '3', ignoring\n"
+	    "jobq: debug: shown\n"
+	    "jobq: info: job 7 failed to start: chdir ('/tmp/x\\nFAKE jobqd: info: job 1 "
+	    "succeeded\\x1b[2J')\n"
+	    "%s",
+	    cut);
+	assert_string_equal(data, want);
 	free(data);
 	assert_int_equal(unlink(path), 0);
+}
+
+static void test_log_escape(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len; /* 0: strlen(in) */
+		const char *want;
+	} cases[] = {
+	    {"plain text, 'quoted' (1/2) ~", 0, "plain text, 'quoted' (1/2) ~"},
+	    {"", 0, ""},
+	    {"a\\b", 0, "a\\\\b"},
+	    {"\\n is not a newline", 0, "\\\\n is not a newline"},
+	    {"l1\nl2\r\n", 0, "l1\\nl2\\r\\n"},
+	    {"tab\there", 0, "tab\\there"},
+	    {"\x1b[31mred\x1b[0m", 0, "\\x1b[31mred\\x1b[0m"},
+	    {"\x01\x07\x08\x0b\x0c\x1f\x7f", 0, "\\x01\\x07\\x08\\x0b\\x0c\\x1f\\x7f"},
+	    {"nul\0after", 9, "nul\\x00after"},
+	    /* valid UTF-8 stays */
+	    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0,
+	     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+	    /* C1 controls, even well encoded: U+009B is CSI */
+	    {"\xc2\x9b" "2J", 0, "\\xc2\\x9b2J"},
+	    {"\xc2\x85", 0, "\\xc2\\x85"},
+	    {"\xc2\xa0", 0, "\xc2\xa0"},
+	    /* line separators, bidi overrides and isolates */
+	    {"a\xe2\x80\xa8" "b", 0, "a\\xe2\\x80\\xa8b"},
+	    {"\xe2\x80\xae", 0, "\\xe2\\x80\\xae"},
+	    {"\xe2\x81\xa6", 0, "\\xe2\\x81\\xa6"},
+	    /* invalid UTF-8: raw C1 byte, stray continuation, overlong, surrogate, cut, too big */
+	    {"\x9b", 0, "\\x9b"},
+	    {"\x80x", 0, "\\x80x"},
+	    {"\xc0\x8a", 0, "\\xc0\\x8a"},
+	    {"\xed\xa0\x80", 0, "\\xed\\xa0\\x80"},
+	    {"\xe2\x82", 0, "\\xe2\\x82"},
+	    {"\xf4\x90\x80\x80", 0, "\\xf4\\x90\\x80\\x80"},
+	    {"\xff\xfe", 0, "\\xff\\xfe"},
+	    /* an invalid lead byte does not swallow the valid text after it */
+	    {"\xe2(\xc3\xa9", 0, "\\xe2(\xc3\xa9"},
+	};
+	char out[256];
+
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(cases); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+		size_t used = jq_log_escape(cases[i].in, len, out, sizeof(out));
+		if (strcmp(out, cases[i].want) != 0 || used != len)
+			fail_msg("case %zu: got '%s' (%zu of %zu bytes), want '%s'", i, out, used,
+				 len, cases[i].want);
+	}
+
+	/* Cut only between whole escapes and whole characters. */
+	assert_int_equal(jq_log_escape("ab\ncd", 6, out, 4), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(jq_log_escape("ab\ncd", 6, out, 5), 3);
+	assert_string_equal(out, "ab\\n");
+	assert_int_equal(jq_log_escape("a\xc3\xa9", 3, out, 3), 1);
+	assert_string_equal(out, "a");
+	assert_int_equal(jq_log_escape("\x1b", 1, out, 4), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(jq_log_escape("x", 1, out, 0), 0);
 }
 
 /* jq-paths */
@@ -475,6 +552,7 @@ int main(void)
 	    cmocka_unit_test(test_rm_rf),
 	    cmocka_unit_test(test_strv),
 	    cmocka_unit_test(test_log),
+	    cmocka_unit_test(test_log_escape),
 	    cmocka_unit_test(test_path_resolve),
 	    cmocka_unit_test(test_path_normalize),
 	    cmocka_unit_test(test_ini_read_socket),

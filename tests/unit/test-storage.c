@@ -364,6 +364,59 @@ static void test_peek_next_order(void **state)
 	assert_int_equal(jq_store_job_peek_next(fx->s, NULL, &j), -EINVAL);
 }
 
+/* issue 11: who held a job is stored, and forgotten when it moves on. */
+static void test_hold_admin(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t a = insert_job(fx->s, "a", 0, JQ_JOB_QUEUED);
+	int64_t b = insert_job(fx->s, "a", 0, JQ_JOB_QUEUED);
+	int64_t h = insert_job(fx->s, "a", 0, JQ_JOB_HELD);
+	struct jq_job j;
+
+	assert_int_equal(jq_store_job_hold(fx->s, a, "carol"), 0);
+	assert_int_equal(jq_store_job_hold(fx->s, b, NULL), 0);
+	assert_int_equal(jq_store_job_get(fx->s, a, &j), 0);
+	assert_int_equal(j.state, JQ_JOB_HELD);
+	assert_string_equal(j.hold_admin, "carol");
+	assert_null(j.reason);
+	jq_job_release(&j);
+	assert_int_equal(jq_store_job_get(fx->s, b, &j), 0);
+	assert_int_equal(j.state, JQ_JOB_HELD);
+	assert_null(j.hold_admin);
+	jq_job_release(&j);
+	/* submit --hold: the owner's */
+	assert_int_equal(jq_store_job_get(fx->s, h, &j), 0);
+	assert_null(j.hold_admin);
+	jq_job_release(&j);
+
+	/* held already: by an admin, or by its owner again */
+	assert_int_equal(jq_store_job_hold(fx->s, a, "dave"), -EINVAL);
+	assert_int_equal(jq_store_job_hold(fx->s, b, NULL), -EINVAL);
+	assert_int_equal(jq_store_job_hold(fx->s, 9999, "carol"), -ENOENT);
+	/* the owner's hold becomes an admin's */
+	assert_int_equal(jq_store_job_hold(fx->s, h, "dave"), 0);
+	assert_int_equal(jq_store_job_get(fx->s, h, &j), 0);
+	assert_int_equal(j.state, JQ_JOB_HELD);
+	assert_string_equal(j.hold_admin, "dave");
+	jq_job_release(&j);
+	/* only a queued or held job */
+	assert_int_equal(jq_store_job_mark_starting(fx->s, b, NULL), -EINVAL);
+	assert_int_equal(jq_store_job_set_state(fx->s, b, JQ_JOB_QUEUED, NULL), 0);
+	assert_int_equal(jq_store_job_mark_starting(fx->s, b, NULL), 0);
+	assert_int_equal(jq_store_job_hold(fx->s, b, "carol"), -EINVAL);
+
+	/* released, then held by its owner: no admin any more */
+	assert_int_equal(jq_store_job_set_state(fx->s, a, JQ_JOB_QUEUED, NULL), 0);
+	assert_int_equal(jq_store_job_get(fx->s, a, &j), 0);
+	assert_null(j.hold_admin);
+	jq_job_release(&j);
+	assert_int_equal(jq_store_job_hold(fx->s, a, "carol"), 0);
+	assert_int_equal(jq_store_job_set_state(fx->s, a, JQ_JOB_CANCELLED, "cancelled"), 0);
+	assert_int_equal(jq_store_job_get(fx->s, a, &j), 0);
+	assert_null(j.hold_admin);
+	jq_job_release(&j);
+}
+
 /* Written out here, not taken from jq_job_transition_valid(), so the two check each other. */
 static const bool legal[_JQ_JOB_STATE_MAX][_JQ_JOB_STATE_MAX] = {
     [JQ_JOB_QUEUED] = {[JQ_JOB_HELD] = true, [JQ_JOB_STARTING] = true, [JQ_JOB_CANCELLED] = true},
@@ -720,7 +773,7 @@ int main(void)
 	    BOTH(test_count),	       BOTH(test_peek_next_order),
 	    BOTH(test_transitions),    BOTH(test_start_run_finish),
 	    BOTH(test_batch),	       BOTH(test_list_callback_writes),
-	    BOTH(test_explain),
+	    BOTH(test_explain),	       BOTH(test_hold_admin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
