@@ -14,7 +14,7 @@
 #include "jq-store.h"
 
 /* The current schema; jq-store-schema.c holds one migration step per version. */
-#define JQ_STORE_SCHEMA_VERSION 3
+#define JQ_STORE_SCHEMA_VERSION 4
 
 /*
  * Upper bound of one string or blob the connection stores
@@ -71,6 +71,13 @@ enum jq_stmt {
 	JQ_STMT_SCHED_QUEUED_COUNTS,
 	JQ_STMT_SCHED_USAGE,
 	JQ_STMT_SCHED_EXPLAIN_READY,
+	/* hostile queries (issue 11): jq-store-page.c */
+	JQ_STMT_PAGE_ALL,
+	JQ_STMT_PAGE_VISIBLE,
+	JQ_STMT_JOB_OWNER,
+	JQ_STMT_QUEUE_WALK,
+	JQ_STMT_EXPLAIN_PAGE_VISIBLE,
+	JQ_STMT_EXPLAIN_PAGE_ALL,
 	_JQ_STMT_MAX,
 };
 

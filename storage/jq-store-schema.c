@@ -206,6 +206,15 @@ static const char migration_v3[] =
     "  WHERE state = 'queued' AND deps_pending = 0;\n"
     "PRAGMA user_version = 3;\n";
 
+/*
+ * Version 4 (hostile queries, issue 11). `jobq list` filters what the
+ * asker may see in SQL: their own jobs (jobs_uid) and the jobs of the
+ * tenants they administer (jobs_tenant_state), so a user with few
+ * visible jobs never makes the daemon walk everyone's rows.
+ */
+static const char migration_v4[] = "CREATE INDEX jobs_uid ON jobs(uid);\n"
+				   "PRAGMA user_version = 4;\n";
+
 struct migration {
 	int version;
 	const char *sql;
@@ -215,6 +224,7 @@ static const struct migration migrations[] = {
     {1, migration_v1},
     {2, migration_v2},
     {3, migration_v3},
+    {4, migration_v4},
 };
 
 _Static_assert(JQ_ARRAY_SIZE(migrations) == JQ_STORE_SCHEMA_VERSION,

@@ -392,6 +392,8 @@ int jq_store_explain(struct jq_store *s, void (*cb)(const char *stmt, const char
 	    JQ_STMT_EXPLAIN_LIST_TENANT_STATE,
 	    JQ_STMT_EXPLAIN_COUNT_TENANT_STATE,
 	    JQ_STMT_SCHED_EXPLAIN_READY,
+	    JQ_STMT_EXPLAIN_PAGE_VISIBLE,
+	    JQ_STMT_EXPLAIN_PAGE_ALL,
 	};
 
 	if (!s || !cb)
