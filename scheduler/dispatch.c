@@ -220,15 +220,19 @@ static bool refuse_start(struct jq_daemon *d, const struct jq_tenant_config *t, 
 	if (!err)
 		return false;
 	reason = jq_asprintf("not admitted: %s (the limits changed since it was submitted)", err);
-	r = jq_store_job_finish(d->store, id,
-				&(struct jq_store_finish){
-				    .state = JQ_JOB_FAILED_TO_START,
-				    .reason = reason ? reason : err,
-				    .exit_code = -1,
-				    .signal = -1,
-				    .started_at = -1,
-				    .finished_at = jq_now_usec(),
-				});
+	/* A job ends failed_to_start from starting (the state machine): both in one batch. */
+	jq_batch_begin(d);
+	r = jq_store_job_mark_starting(d->store, id, NULL);
+	if (r >= 0)
+		r = jq_store_job_finish(d->store, id,
+					&(struct jq_store_finish){
+					    .state = JQ_JOB_FAILED_TO_START,
+					    .reason = reason ? reason : err,
+					    .exit_code = -1,
+					    .signal = -1,
+					    .started_at = -1,
+					    .finished_at = jq_now_usec(),
+					});
 	if (r < 0) {
 		jq_log_error_errno(r, "job %" PRId64 ": cannot end it: %m", id);
 		return false;
