@@ -115,7 +115,7 @@ bool jq_peer_may_access(struct jq_daemon *d, const struct jq_peer *p, const stru
 	return jq_peer_may_see(d, p, j->tenant, j->uid);
 }
 
-int jq_peer_admin_tenants(struct jq_daemon *d, const struct jq_peer *p, char ***ret)
+int jq_peer_tenants(const struct jq_daemon *d, const struct jq_peer *p, bool admin, char ***ret)
 {
 	const struct jq_config *cfg = d->config;
 	char **v = calloc(cfg->n_tenants + 1, sizeof(char *));
@@ -124,7 +124,8 @@ int jq_peer_admin_tenants(struct jq_daemon *d, const struct jq_peer *p, char ***
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_tenants; i++)
-		if (jq_peer_is_tenant_admin(p, &cfg->tenants[i]))
+		if (admin ? jq_peer_is_tenant_admin(p, &cfg->tenants[i])
+			  : jq_peer_may_submit(p, &cfg->tenants[i]))
 			v[n++] = cfg->tenants[i].name;
 	*ret = v;
 	return 0;

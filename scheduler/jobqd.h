@@ -274,11 +274,12 @@ bool jq_peer_may_access(struct jq_daemon *d, const struct jq_peer *p, const stru
 /* The same rule for a job known by its tenant and submitter's uid only. */
 bool jq_peer_may_see(struct jq_daemon *d, const struct jq_peer *p, const char *tenant, int64_t uid);
 /*
- * The tenants of the INI whose every job the peer may see (admins; all
- * for root): a NULL-terminated vector of borrowed names, the caller frees
- * the vector. With the peer's own uid this is jq_peer_may_access() as a
- * filter, which `jobq list` passes to SQL.
+ * The tenants of the INI the peer administers (admin = true; with the
+ * peer's own uid this is jq_peer_may_access() as a filter, which `jobq
+ * list` passes to SQL) or may submit to (admin = false: what `jobq report`
+ * shows). All for root. A NULL-terminated vector of borrowed names; the
+ * caller frees the vector.
  */
-int jq_peer_admin_tenants(struct jq_daemon *d, const struct jq_peer *p, char ***ret);
+int jq_peer_tenants(const struct jq_daemon *d, const struct jq_peer *p, bool admin, char ***ret);
 
 #endif

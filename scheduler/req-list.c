@@ -209,7 +209,7 @@ void jq_request_list(struct jq_client *c, const struct jq_msg *m)
 	q.limit++;
 	q.all = jq_peer_is_root(&c->peer);
 	if (!q.all) {
-		r = jq_peer_admin_tenants(c->daemon, &c->peer, &tenants);
+		r = jq_peer_tenants(c->daemon, &c->peer, true, &tenants);
 		if (r < 0)
 			REJECT(c, -r, "list: %s", strerror(-r));
 		q.viewer_uid = c->peer.uid;

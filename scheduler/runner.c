@@ -301,10 +301,11 @@ struct jq_limits jq_runner_effective_limits(const struct jq_job *j,
 		l.timeout_usec = t->max_timeout_usec;
 	/*
 	 * cgroups (issue 3): cpus, memory and pids are clamped to the
-	 * tenant's caps (the tenant's parent cgroup enforces them anyway; a
-	 * job asking for more is told what it gets). Memory falls back to
-	 * default_memory. What the host then really enforces is read back
-	 * by jq_cg_job_create in jq_runner_start.
+	 * tenant's caps. Since issue 11 a request above them never gets
+	 * here (admission.c refuses it at submit and at dispatch): the clamp
+	 * only keeps the limits within the caps if that ever changes. Memory
+	 * falls back to default_memory. What the host then really enforces
+	 * is read back by jq_cg_job_create in jq_runner_start.
 	 */
 	if (l.memory_bytes == JQ_LIMIT_UNSET)
 		l.memory_bytes = t->default_memory;

@@ -175,6 +175,8 @@ int jq_store_migrate(sqlite3 *db);
 
 /* Binds v, or NULL when v == -1 (JQ_LIMIT_UNSET, unset time, no exit code). */
 int jq_store_bind_opt(sqlite3_stmt *st, int idx, int64_t v);
+/* A text column as a new string (NULL for NULL): 0 or -ENOMEM. */
+int jq_store_column_strdup(sqlite3_stmt *st, int idx, char **ret);
 /* A column as int64, -1 for NULL. */
 int64_t jq_store_column_opt(sqlite3_stmt *st, int idx);
 

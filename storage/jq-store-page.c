@@ -141,20 +141,6 @@ static int argv_prefix_decode(const char *b, size_t len, char ***ret, bool *ret_
 	return 0;
 }
 
-static int column_strdup(sqlite3_stmt *st, int idx, char **ret)
-{
-	const unsigned char *t;
-
-	*ret = NULL;
-	if (sqlite3_column_type(st, idx) == SQLITE_NULL)
-		return 0;
-	t = sqlite3_column_text(st, idx);
-	if (!t)
-		return -ENOMEM;
-	*ret = strdup((const char *)t);
-	return *ret ? 0 : -ENOMEM;
-}
-
 static int row_from_stmt(sqlite3_stmt *st, struct jq_store_page_row *row)
 {
 	struct jq_job *j = &row->job;
@@ -162,10 +148,10 @@ static int row_from_stmt(sqlite3_stmt *st, struct jq_store_page_row *row)
 	int r;
 
 	j->id = sqlite3_column_int64(st, PC_ID);
-	if ((r = column_strdup(st, PC_TENANT, &j->tenant)) < 0 ||
-	    (r = column_strdup(st, PC_USER, &j->user)) < 0 ||
-	    (r = column_strdup(st, PC_NAME, &j->name)) < 0 ||
-	    (r = column_strdup(st, PC_REASON, &j->reason)) < 0)
+	if ((r = jq_store_column_strdup(st, PC_TENANT, &j->tenant)) < 0 ||
+	    (r = jq_store_column_strdup(st, PC_USER, &j->user)) < 0 ||
+	    (r = jq_store_column_strdup(st, PC_NAME, &j->name)) < 0 ||
+	    (r = jq_store_column_strdup(st, PC_REASON, &j->reason)) < 0)
 		return r;
 	j->uid = jq_store_column_opt(st, PC_UID);
 	argv = sqlite3_column_blob(st, PC_ARGV);
@@ -277,7 +263,7 @@ int jq_store_job_owner(struct jq_store *s, int64_t id, char **ret_tenant, int64_
 		return -ENOENT;
 	if (rc != SQLITE_ROW)
 		return jq_store_errno(s->db, rc);
-	r = column_strdup(st, 0, &tenant);
+	r = jq_store_column_strdup(st, 0, &tenant);
 	if (r < 0)
 		return r;
 	if (!tenant)
