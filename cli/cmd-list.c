@@ -8,6 +8,8 @@
 /* The daemon's answer is held whole (the table is aligned): bound it. */
 #define CLI_LIST_MAX	 1000000
 #define CLI_MAX_USERNAME 256
+/* The daemon's page: --limit, newest first (hostile queries, issue 11). */
+#define CLI_LIST_MAX_LIMIT     10000
 
 struct job_list {
 	struct cli_job *jobs;
@@ -70,13 +72,19 @@ static int print_json(const struct job_list *l)
 static int list_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"tenant", required_argument, NULL, 't'}, {"state", required_argument, NULL, 's'},
-	    {"user", required_argument, NULL, 'u'},   {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},	      {},
+	    {"tenant", required_argument, NULL, 't'},
+	    {"state", required_argument, NULL, 's'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"limit", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	_cleanup_(job_list_release) struct job_list l = {0};
 	const char *tenant = NULL, *state = NULL, *user = NULL;
+	int64_t limit = -1, more = 0;
 	struct jq_msg_writer w;
+	struct jq_msg end;
 	enum jq_job_state st;
 	bool json = false;
 	int o, r;
@@ -94,6 +102,12 @@ static int list_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'l':
+			if (jq_parse_int64(optarg, 1, CLI_LIST_MAX_LIMIT, &limit) < 0)
+				return cli_usage_error(cmd,
+						       "invalid --limit '%s': expected 1..%d jobs",
+						       optarg, CLI_LIST_MAX_LIMIT);
 			break;
 		case 'h':
 			return cli_cmd_help(cmd);
@@ -125,12 +139,16 @@ static int list_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **
 	jq_msg_put_str(&w, JQ_T_TENANT, tenant);
 	jq_msg_put_str(&w, JQ_T_STATE, state);
 	jq_msg_put_str(&w, JQ_T_USER, user);
+	jq_msg_put_i64_opt(&w, JQ_T_LIST_LIMIT, limit);
 	r = cli_send(c, &w);
 	jq_msg_writer_release(&w);
 	if (r < 0)
 		return CLI_EXIT_FAILURE;
-	if (cli_recv_items(c, JQ_REP_JOB, "jobs", CLI_LIST_MAX, job_list_add_cb, &l, NULL) < 0)
+	if (cli_recv_items(c, JQ_REP_JOB, "jobs", CLI_LIST_MAX, job_list_add_cb, &l, &end) < 0)
 		return CLI_EXIT_FAILURE;
+	if (jq_msg_get_i64(&end, JQ_T_LIST_MORE, &more) < 0)
+		more = 0;
+	jq_msg_release(&end);
 
 	if (json)
 		r = print_json(&l);
@@ -138,19 +156,28 @@ static int list_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **
 		r = cli_jobs_print_table(l.jobs, l.n, jq_now_usec(), stdout);
 	if (r == -ENOMEM)
 		return cli_error("out of memory");
+	/* On stderr: stdout stays the table or the JSON array, whole. */
+	if (more)
+		fprintf(stderr,
+			"jobq: showing the newest %zu jobs; more exist (--limit N, up to %d, or "
+			"--tenant/--state/--user to narrow)\n",
+			l.n, CLI_LIST_MAX_LIMIT);
 	return cli_finish_stdout(CLI_EXIT_OK);
 }
 
 const struct cli_cmd cli_cmd_list = {
     .name = "list",
-    .usage = "[--tenant T] [--state S] [--user U] [--json]",
-    .help = "Lists jobs, oldest first, with why each one waits or how it ended.\n"
+    .usage = "[--tenant T] [--state S] [--user U] [--limit N] [--json]",
+    .help = "Lists the newest jobs you may see, newest first, with why each one waits\n"
+	    "or how it ended.\n"
 	    "\n"
 	    "  --tenant T  only jobs of tenant T\n"
 	    "  --state S   only jobs in state S (queued, held, starting, running,\n"
 	    "              succeeded, failed, timeout, oom, cancelled,\n"
 	    "              failed_to_start, lost)\n"
 	    "  --user U    only jobs submitted by user U\n"
+	    "  --limit N   at most N jobs (1..10000, default 300); a note on stderr\n"
+	    "              says when more exist\n"
 	    "  --json      print a JSON array of job objects\n",
     .exec = list_exec,
 };

@@ -18,7 +18,11 @@
  *   JQ_REP_ERROR {ERRNO, MESSAGE}                  to any request
  *   SUBMIT  {TENANT, ARGV+, ENV*, CWD, NAME?, REQ_*?, PRIORITY?, AFTER*, HOLD?}
  *           -> JQ_REP_JOB
- *   LIST    {TENANT?, STATE?, USER?}       -> JQ_REP_JOB* then JQ_REP_END
+ *   LIST    {TENANT?, STATE?, USER?, LIST_LIMIT?} -> JQ_REP_JOB* then JQ_REP_END
+ *           {LIST_MORE?}: the newest LIST_LIMIT (default 300, at most
+ *           10000) jobs the peer may see, newest first; their ARGV is
+ *           only the start of the command (at most 256 bytes, the last
+ *           argument possibly cut), they carry no ENV or CWD.
  *   SHOW    {ID}                           -> JQ_REP_JOB (with ARGV, ENV, CWD)
  *   LOGS    {ID, FOLLOW?}                  -> JQ_REP_LOG* then JQ_REP_END;
  *           with FOLLOW the daemon keeps sending until the job has ended and
@@ -134,6 +138,9 @@ enum jq_tag {
 	JQ_T_SHARE_DECISIONS = 72,    /* i64 END, dispatch decisions since start */
 	JQ_T_SHARE_DECISION_AVG = 73, /* i64 END, mean decision time, nsec */
 	JQ_T_SHARE_DECISION_MAX = 74, /* i64 END, longest decision time, nsec */
+	/* hostile queries (issue 11): LIST paging */
+	JQ_T_LIST_LIMIT = 150, /* i64 LIST: at most this many jobs, newest first */
+	JQ_T_LIST_MORE = 151,  /* i64 END of LIST: 1 = more jobs match than were sent */
 	/* sandbox (issue 4): jobq-exec spec fields, see executor/jq-exec.h */
 	JQ_T_SANDBOX_HIDE = 130,     /* str, repeated: absolute path made invisible */
 	JQ_T_SANDBOX_RO = 131,	     /* str, repeated: absolute path bound read-only */

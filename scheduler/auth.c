@@ -100,12 +100,33 @@ bool jq_peer_may_submit(const struct jq_peer *p, const struct jq_tenant_config *
 	return false;
 }
 
-bool jq_peer_may_access(struct jq_daemon *d, const struct jq_peer *p, const struct jq_job *j)
+bool jq_peer_may_see(struct jq_daemon *d, const struct jq_peer *p, const char *tenant, int64_t uid)
 {
 	const struct jq_tenant_config *t;
 
-	if (jq_peer_is_root(p) || (int64_t)p->uid == j->uid)
+	if (jq_peer_is_root(p) || (int64_t)p->uid == uid)
 		return true;
-	t = jq_config_tenant(d->config, j->tenant);
+	t = jq_config_tenant(d->config, tenant);
 	return t && jq_peer_is_tenant_admin(p, t);
+}
+
+bool jq_peer_may_access(struct jq_daemon *d, const struct jq_peer *p, const struct jq_job *j)
+{
+	return jq_peer_may_see(d, p, j->tenant, j->uid);
+}
+
+int jq_peer_tenants(const struct jq_daemon *d, const struct jq_peer *p, bool admin, char ***ret)
+{
+	const struct jq_config *cfg = d->config;
+	char **v = calloc(cfg->n_tenants + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_tenants; i++)
+		if (admin ? jq_peer_is_tenant_admin(p, &cfg->tenants[i])
+			  : jq_peer_may_submit(p, &cfg->tenants[i]))
+			v[n++] = cfg->tenants[i].name;
+	*ret = v;
+	return 0;
 }

@@ -42,6 +42,7 @@ struct jq_dispatch {
 	struct run_slot *runs; /* open addressing on the job id */
 	size_t runs_cap, n_runs;
 	int64_t memory_budget;
+	int64_t host_cpus_milli; /* hostile queries (issue 11): admission */
 	/* jobs that ended and whose dependents still need resolving */
 	int64_t *ended;
 	size_t n_ended, ended_cap;
@@ -182,6 +183,65 @@ static void mark_dirty(struct jq_dispatch *ds, size_t i)
 	ds->dirty_list[ds->n_dirty++] = i;
 }
 
+void jq_dispatch_admission_host(struct jq_daemon *d, struct jq_admission_host *ret)
+{
+	struct jq_dispatch *ds = d->dispatch;
+
+	*ret = (struct jq_admission_host){
+	    .memory_budget = ds ? ds->memory_budget : -1,
+	    .cpus_milli = ds ? ds->host_cpus_milli : jq_admission_host_cpus_milli(),
+	};
+}
+
+/* Refused by the caps of today's config (lowered since it was submitted), or NULL. */
+static char *inadmissible(struct jq_daemon *d, const struct jq_tenant_config *t,
+			  const struct jq_limits *req)
+{
+	struct jq_admission_host host;
+	char *err = NULL;
+
+	jq_dispatch_admission_host(d, &host);
+	if (jq_admission_check(req, t, &host, &err) == -ENOMEM)
+		return NULL;
+	return err;
+}
+
+/*
+ * Ends a job the caps no longer admit: failed_to_start, with the refusal
+ * submit would give today. True if the job was ended.
+ */
+static bool refuse_start(struct jq_daemon *d, const struct jq_tenant_config *t, int64_t id,
+			 const struct jq_limits *req)
+{
+	_cleanup_free_ char *err = inadmissible(d, t, req);
+	_cleanup_free_ char *reason = NULL;
+	int r;
+
+	if (!err)
+		return false;
+	reason = jq_asprintf("not admitted: %s (the limits changed since it was submitted)", err);
+	/* A job ends failed_to_start from starting (the state machine): both in one batch. */
+	jq_batch_begin(d);
+	r = jq_store_job_mark_starting(d->store, id, NULL);
+	if (r >= 0)
+		r = jq_store_job_finish(d->store, id,
+					&(struct jq_store_finish){
+					    .state = JQ_JOB_FAILED_TO_START,
+					    .reason = reason ? reason : err,
+					    .exit_code = -1,
+					    .signal = -1,
+					    .started_at = -1,
+					    .finished_at = jq_now_usec(),
+					});
+	if (r < 0) {
+		jq_log_error_errno(r, "job %" PRId64 ": cannot end it: %m", id);
+		return false;
+	}
+	jq_log_info("job %" PRId64 " failed to start: %s", id, reason ? reason : err);
+	jq_requests_job_ended(d, id);
+	return true;
+}
+
 /* Looks up the tenant's next ready job and tells the policy. */
 static void refresh_head(struct jq_daemon *d, size_t i)
 {
@@ -201,7 +261,14 @@ static void refresh_head(struct jq_daemon *d, size_t i)
 	jq_job_init(&probe);
 	probe.id = ready.id;
 	probe.requested = ready.requested;
-	jq_fs_head_set(ds->fs, i, true, ready.id, job_memory(&probe, t), jq_now_usec());
+	/*
+	 * A head the caps no longer admit needs no memory: it is picked at
+	 * the next free slot and refused there (start_one), instead of being
+	 * set aside by the host budget while others run.
+	 */
+	_cleanup_free_ char *refused = inadmissible(d, t, &ready.requested);
+	jq_fs_head_set(ds->fs, i, true, ready.id, refused ? 0 : job_memory(&probe, t),
+		       jq_now_usec());
 }
 
 static void refresh_dirty(struct jq_daemon *d)
@@ -237,6 +304,11 @@ static bool start_one(struct jq_daemon *d, size_t ti, int64_t id, uint64_t t0)
 	}
 	if (j.state != JQ_JOB_QUEUED) {
 		/* Changed under us: the policy gets the tenant's real head. */
+		jq_job_release(&j);
+		refresh_head(d, ti);
+		return true;
+	}
+	if (refuse_start(d, t, id, &j.requested)) {
 		jq_job_release(&j);
 		refresh_head(d, ti);
 		return true;
@@ -403,12 +475,11 @@ void jq_dispatch_job_ended(struct jq_daemon *d, int64_t id)
 	jq_dispatch_schedule(d);
 }
 
-const char *jq_dispatch_wait_reason(struct jq_daemon *d, const struct jq_job *j, char *buf,
-				    size_t n, int64_t *ret_position)
+const char *jq_dispatch_wait_reason_known(struct jq_daemon *d, const struct jq_job *j,
+					  int64_t pending_dep, char *buf, size_t n)
 {
 	struct jq_dispatch *ds = d->dispatch;
 	const struct jq_tenant_config *t;
-	int64_t dep, pos;
 	size_t ti;
 
 	/* A held job stands nowhere in the queue until it is released. */
@@ -418,16 +489,28 @@ const char *jq_dispatch_wait_reason(struct jq_daemon *d, const struct jq_job *j,
 	}
 	if (j->state == JQ_JOB_HELD)
 		return "held by owner";
-	if (jq_store_sched_position(d->store, j->tenant, j->priority, j->id, &pos) >= 0)
-		*ret_position = pos;
-	if (jq_store_sched_pending_dep(d->store, j->id, &dep) >= 0) {
-		snprintf(buf, n, "dependency %" PRId64, dep);
+	if (pending_dep > 0) {
+		snprintf(buf, n, "dependency %" PRId64, pending_dep);
 		return buf;
 	}
 	if (!ds || tenant_index(d, j->tenant, &ti) < 0)
 		return "tenant removed";
 	t = &d->config->tenants[ti];
 	return jq_fs_wait_to_string(jq_fs_why(ds->fs, ti, job_memory(j, t)));
+}
+
+const char *jq_dispatch_wait_reason(struct jq_daemon *d, const struct jq_job *j, char *buf,
+				    size_t n, int64_t *ret_position)
+{
+	int64_t dep = -1, pos;
+
+	if (j->state == JQ_JOB_HELD)
+		return jq_dispatch_wait_reason_known(d, j, -1, buf, n);
+	if (jq_store_sched_position(d->store, j->tenant, j->priority, j->id, &pos) >= 0)
+		*ret_position = pos;
+	if (jq_store_sched_pending_dep(d->store, j->id, &dep) < 0)
+		dep = -1;
+	return jq_dispatch_wait_reason_known(d, j, dep, buf, n);
 }
 
 /* MemTotal of /proc/meminfo, the default memory budget; -1 if unknown. */
@@ -476,6 +559,7 @@ static int dispatch_build(struct jq_daemon *d)
 		return -ENOMEM;
 	d->dispatch = ds;
 	ds->memory_budget = c->memory_budget > 0 ? c->memory_budget : mem_total();
+	ds->host_cpus_milli = jq_admission_host_cpus_milli();
 	ds->fs = jq_fs_new(c->fairshare_half_life_usec, c->max_running, ds->memory_budget, now);
 	ds->n_tenants = c->n_tenants;
 	ds->names_cap = pow2_at_least(2 * c->n_tenants + 1);

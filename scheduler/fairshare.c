@@ -220,7 +220,7 @@ static void heap_remove(struct jq_fs *fs, size_t i)
 	}
 }
 
-/* A job alone always fits: its own limit is clamped to the caps when it starts. */
+/* A job alone always fits: admission (admission.c) refused it if it asked for more than a cap. */
 static bool mem_fits(int64_t cap, int64_t used, int64_t need)
 {
 	return cap < 0 || need <= 0 || used <= 0 || used + need <= cap;

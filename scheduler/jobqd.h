@@ -143,6 +143,31 @@ void jq_client_close(struct jq_client *c);
 void jq_request_handle(struct jq_client *c, const struct jq_msg *m);
 /* Puts a job record into a reply. detail adds argv, env, cwd. */
 void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_job *j, bool detail);
+/* The same with the wait reason and position (-1 = none) already known: no query. */
+void jq_job_put_record(struct jq_msg_writer *w, const struct jq_job *j, const char *reason,
+		       int64_t position, bool detail);
+
+/* admission.c (hostile queries, issue 11): refuse, not clamp */
+/* What the host has for jobs: a request above it is refused. -1 = unknown. */
+struct jq_admission_host {
+	int64_t memory_budget; /* bytes: [daemon] memory_budget, else MemTotal */
+	int64_t cpus_milli;    /* the CPUs jobqd may run on */
+};
+/* The CPUs jobqd may run on (sched_getaffinity), in millicpus; -1 if unknown. */
+int64_t jq_admission_host_cpus_milli(void);
+/*
+ * Checks a job's requested limits (and the tenant's default_memory where
+ * --memory is unset) against the tenant's cpu_max, memory_max, pids_max
+ * and the host. 0, or -ERANGE with *ret_err ("--memory 1000G exceeds the
+ * host's memory budget (7.8G, ...)", caller frees), -ENOMEM.
+ */
+int jq_admission_check(const struct jq_limits *req, const struct jq_tenant_config *t,
+		       const struct jq_admission_host *host, char **ret_err);
+/* The host as the dispatcher sees it (after init and each reload). */
+void jq_dispatch_admission_host(struct jq_daemon *d, struct jq_admission_host *ret);
+
+/* req-list.c: LIST (hostile queries, issue 11) */
+void jq_request_list(struct jq_client *c, const struct jq_msg *m);
 /* A job reached an end state: answer WAITs and finish log followers. */
 void jq_requests_job_ended(struct jq_daemon *d, int64_t id);
 
@@ -178,6 +203,12 @@ void jq_dispatch_job_ended(struct jq_daemon *d, int64_t id);
  */
 const char *jq_dispatch_wait_reason(struct jq_daemon *d, const struct jq_job *j, char *buf,
 				    size_t n, int64_t *ret_position);
+/*
+ * The same without a query: pending_dep is the job's lowest dependency not
+ * yet ended (-1 = none), as a LIST page row carries it; no position.
+ */
+const char *jq_dispatch_wait_reason_known(struct jq_daemon *d, const struct jq_job *j,
+					  int64_t pending_dep, char *buf, size_t n);
 /* The policy for `jobq share`; NULL before init. */
 struct jq_fs *jq_dispatch_policy(struct jq_daemon *d, size_t *ret_n_tenants);
 struct jq_dispatch_stats {
@@ -208,8 +239,6 @@ struct jq_run *jq_runner_find(struct jq_daemon *d, int64_t id);
 size_t jq_runner_tenant_running(struct jq_daemon *d, const char *tenant);
 /* Reconciles starting/running jobs of the database with their helpers. */
 int jq_runner_recover(struct jq_daemon *d);
-/* Why a waiting job waits, for people ("no free slot", ...). */
-const char *jq_runner_wait_reason(struct jq_daemon *d, const struct jq_job *j);
 
 /* req-report.c: REPORT */
 void jq_request_report(struct jq_client *c, const struct jq_msg *m);
@@ -240,5 +269,15 @@ bool jq_peer_may_submit(const struct jq_peer *p, const struct jq_tenant_config *
 bool jq_peer_is_tenant_admin(const struct jq_peer *p, const struct jq_tenant_config *t);
 /* May see and control the job: its submitter, a tenant admin, or root. */
 bool jq_peer_may_access(struct jq_daemon *d, const struct jq_peer *p, const struct jq_job *j);
+/* The same rule for a job known by its tenant and submitter's uid only. */
+bool jq_peer_may_see(struct jq_daemon *d, const struct jq_peer *p, const char *tenant, int64_t uid);
+/*
+ * The tenants of the INI the peer administers (admin = true; with the
+ * peer's own uid this is jq_peer_may_access() as a filter, which `jobq
+ * list` passes to SQL) or may submit to (admin = false: what `jobq report`
+ * shows). All for root. A NULL-terminated vector of borrowed names; the
+ * caller frees the vector.
+ */
+int jq_peer_tenants(const struct jq_daemon *d, const struct jq_peer *p, bool admin, char ***ret);
 
 #endif

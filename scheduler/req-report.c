@@ -25,22 +25,6 @@ static const char *const by_names[_JQ_STORE_REPORT_BY_MAX] = {
 		return;                                                                            \
 	} while (0)
 
-/* The tenants of the INI the peer may see; a NULL-terminated vector of borrowed names. */
-static int visible_tenants(const struct jq_daemon *d, const struct jq_peer *p, char ***ret)
-{
-	const struct jq_config *cfg = d->config;
-	char **v = calloc(cfg->n_tenants + 1, sizeof(char *));
-	size_t n = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_tenants; i++)
-		if (jq_peer_may_submit(p, &cfg->tenants[i]))
-			v[n++] = cfg->tenants[i].name;
-	*ret = v;
-	return 0;
-}
-
 static bool strv_has(char *const *v, const char *s)
 {
 	for (; v && *v; v++)
@@ -110,7 +94,7 @@ void jq_request_report(struct jq_client *c, const struct jq_msg *m)
 		REJECT(c, EINVAL, "report: invalid --tenant");
 
 	if (!jq_peer_is_root(&c->peer)) {
-		r = visible_tenants(d, &c->peer, &visible);
+		r = jq_peer_tenants(d, &c->peer, false, &visible);
 		if (r < 0)
 			REJECT(c, -r, "report: %s", strerror(-r));
 		if (q.tenant && !strv_has(visible, q.tenant))

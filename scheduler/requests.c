@@ -23,13 +23,19 @@ void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_jo
 	int64_t position = -1;
 	char reason_buf[320]; /* "held by admin '<user name>'" */
 
+	if (j->state == JQ_JOB_QUEUED || j->state == JQ_JOB_HELD)
+		reason = jq_dispatch_wait_reason(d, j, reason_buf, sizeof(reason_buf), &position);
+	jq_job_put_record(w, j, reason, position, detail);
+}
+
+void jq_job_put_record(struct jq_msg_writer *w, const struct jq_job *j, const char *reason,
+		       int64_t position, bool detail)
+{
 	jq_msg_put_i64(w, JQ_T_ID, j->id);
 	jq_msg_put_str(w, JQ_T_TENANT, j->tenant);
 	jq_msg_put_str(w, JQ_T_USER, j->user);
 	jq_msg_put_str(w, JQ_T_NAME, j->name);
 	jq_msg_put_str(w, JQ_T_STATE, jq_job_state_to_string(j->state));
-	if (j->state == JQ_JOB_QUEUED || j->state == JQ_JOB_HELD)
-		reason = jq_dispatch_wait_reason(d, j, reason_buf, sizeof(reason_buf), &position);
 	jq_msg_put_str(w, JQ_T_REASON, reason);
 	jq_msg_put_i64_opt(w, JQ_T_POSITION, position);
 	jq_msg_put_i64_opt(w, JQ_T_EXIT_CODE, j->exit_code);
@@ -173,6 +179,59 @@ static int submit_priority(struct jq_client *c, const struct jq_msg *m,
 	return 0;
 }
 
+/*
+ * Hostile queries (issue 11): a dependency must exist and be a job the
+ * submitter may see. One the submitter may not see is answered exactly
+ * like one that does not exist (same message, same errno), so that
+ * `--after` tells nothing about other tenants' jobs; only its tenant and
+ * submitter are read, not the whole job.
+ */
+static int check_deps(struct jq_client *c, const char *opt, const int64_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *tenant = NULL;
+		int64_t uid = -1;
+		int r = -ENOENT;
+
+		if (ids[i] > 0)
+			r = jq_store_job_owner(c->daemon->store, ids[i], &tenant, &uid);
+		if (r == -ENOENT ||
+		    (r >= 0 && !jq_peer_may_see(c->daemon, &c->peer, tenant, uid))) {
+			jq_client_send_error(c, ENOENT, "submit: %s: job %" PRId64 " not found",
+					     opt, ids[i]);
+			jq_client_done(c);
+			return -ENOENT;
+		}
+		if (r < 0) {
+			jq_client_send_error(c, -r, "submit: %s: cannot read job %" PRId64 ": %s",
+					     opt, ids[i], strerror(-r));
+			jq_client_done(c);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Hostile queries (issue 11): above a cap or the host is refused here, with the numbers. */
+static int check_admission(struct jq_client *c, const struct jq_tenant_config *t,
+			   const struct jq_limits *req)
+{
+	struct jq_admission_host host;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	jq_dispatch_admission_host(c->daemon, &host);
+	r = jq_admission_check(req, t, &host, &err);
+	if (r >= 0)
+		return 0;
+	if (r == -ERANGE)
+		jq_client_send_error(c, ERANGE, "submit: %s", err);
+	else
+		jq_client_send_error(c, -r, "submit: %s", strerror(-r));
+	jq_client_done(c);
+	return r;
+}
+
 static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 {
 	static const uint16_t allowed[] = {
@@ -260,6 +319,8 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 			REJECT(c, ERANGE, "submit: --timeout must be positive");
 		j.requested.timeout_usec = v;
 	}
+	if (check_admission(c, t, &j.requested) < 0)
+		return;
 	if (jq_msg_get_i64(m, JQ_T_HOLD, &hold) == 0 && hold != 0 && hold != 1)
 		REJECT(c, EINVAL, "submit: invalid hold flag");
 	if (jq_msg_count(m, JQ_T_AFTER) > JQ_PROTO_MAX_AFTER)
@@ -267,13 +328,8 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	r = jq_msg_get_i64v(m, JQ_T_AFTER, &after, &n_after);
 	if (r < 0)
 		REJECT(c, EINVAL, "submit: invalid --after");
-	for (size_t i = 0; i < n_after; i++) {
-		struct jq_job dep;
-		jq_job_init(&dep);
-		if (after[i] <= 0 || jq_store_job_get(d->store, after[i], &dep) < 0)
-			REJECT(c, ENOENT, "submit: --after: job %" PRId64 " not found", after[i]);
-		jq_job_release(&dep);
-	}
+	if (check_deps(c, "--after", after, n_after) < 0)
+		return;
 	/* fair share (issue 5): --after-any and --array */
 	if (jq_msg_count(m, JQ_T_AFTER_ANY) > JQ_PROTO_MAX_AFTER)
 		REJECT(c, E2BIG, "submit: too many --after-any jobs (limit %d)",
@@ -281,14 +337,8 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	r = jq_msg_get_i64v(m, JQ_T_AFTER_ANY, &after_any, &n_after_any);
 	if (r < 0)
 		REJECT(c, EINVAL, "submit: invalid --after-any");
-	for (size_t i = 0; i < n_after_any; i++) {
-		struct jq_job dep;
-		jq_job_init(&dep);
-		if (after_any[i] <= 0 || jq_store_job_get(d->store, after_any[i], &dep) < 0)
-			REJECT(c, ENOENT, "submit: --after-any: job %" PRId64 " not found",
-			       after_any[i]);
-		jq_job_release(&dep);
-	}
+	if (check_deps(c, "--after-any", after_any, n_after_any) < 0)
+		return;
 	if (jq_msg_get_i64(m, JQ_T_ARRAY, &copies) == 0 &&
 	    (copies < 1 || copies > JQ_STORE_MAX_ARRAY))
 		REJECT(c, ERANGE, "submit: --array %" PRId64 " out of range 1..%d", copies,
@@ -351,55 +401,6 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	jq_job_release(&j);
 	jq_client_done(c);
 	jq_dispatch_tenant_changed(d, tenant);
-}
-
-struct list_ctx {
-	struct jq_client *client;
-	size_t n;
-};
-
-static int list_one(const struct jq_job *j, void *userdata)
-{
-	struct list_ctx *ctx = userdata;
-
-	if (!jq_peer_may_access(ctx->client->daemon, &ctx->client->peer, j))
-		return 0;
-	ctx->n++;
-	return send_job(ctx->client, j, false) < 0 ? -EPIPE : 0;
-}
-
-static void handle_list(struct jq_client *c, const struct jq_msg *m)
-{
-	static const uint16_t allowed[] = {JQ_T_TENANT, JQ_T_STATE, JQ_T_USER};
-	struct jq_store_filter f = {.tenant = NULL, .state = -1, .uid = -1, .limit = -1};
-	struct list_ctx ctx = {.client = c};
-	struct jq_msg_writer w;
-	const char *s;
-	int r;
-
-	if (!jq_msg_tags_allowed(m, allowed, JQ_ARRAY_SIZE(allowed)))
-		REJECT(c, EINVAL, "list: unexpected field in request");
-	if (jq_msg_get_str(m, JQ_T_TENANT, 64, &s) == 0)
-		f.tenant = s;
-	if (jq_msg_get_str(m, JQ_T_STATE, 32, &s) == 0) {
-		enum jq_job_state st;
-		if (jq_job_state_from_string(s, &st) < 0)
-			REJECT(c, EINVAL, "unknown state '%s'", s);
-		f.state = (int)st;
-	}
-	if (jq_msg_get_str(m, JQ_T_USER, 256, &s) == 0) {
-		struct passwd pw, *pwr = NULL;
-		char buf[4096];
-		if (getpwnam_r(s, &pw, buf, sizeof(buf), &pwr) != 0 || !pwr)
-			REJECT(c, ENOENT, "unknown user '%s'", s);
-		f.uid = pw.pw_uid;
-	}
-	r = jq_store_job_list(c->daemon->store, &f, list_one, &ctx);
-	if (r < 0 && r != -EPIPE)
-		REJECT(c, -r, "list: cannot read jobs: %s", strerror(-r));
-	jq_msg_writer_begin(&w, JQ_REP_END);
-	jq_client_send(c, &w);
-	jq_client_done(c);
 }
 
 static void handle_show(struct jq_client *c, const struct jq_msg *m)
@@ -578,7 +579,7 @@ static const struct {
 	enum jq_msg_type type;
 	void (*handle)(struct jq_client *c, const struct jq_msg *m);
 } handlers[] = {
-    {JQ_REQ_SUBMIT, handle_submit},	{JQ_REQ_LIST, handle_list},
+    {JQ_REQ_SUBMIT, handle_submit},	{JQ_REQ_LIST, jq_request_list},
     {JQ_REQ_SHOW, handle_show},		{JQ_REQ_LOGS, handle_logs},
     {JQ_REQ_CANCEL, handle_control},	{JQ_REQ_WAIT, handle_wait},
     {JQ_REQ_HOLD, handle_control},	{JQ_REQ_RELEASE, handle_control},

@@ -40,23 +40,6 @@ size_t jq_runner_tenant_running(struct jq_daemon *d, const char *tenant)
 	return n;
 }
 
-const char *jq_runner_wait_reason(struct jq_daemon *d, const struct jq_job *j)
-{
-	const struct jq_tenant_config *t;
-
-	if (j->state == JQ_JOB_HELD)
-		return "held";
-	t = jq_config_tenant(d->config, j->tenant);
-	if (!t)
-		return "tenant removed";
-	if (t->max_running >= 0 &&
-	    (int64_t)jq_runner_tenant_running(d, j->tenant) >= t->max_running)
-		return "tenant max_running";
-	if ((int64_t)d->n_running >= d->config->max_running)
-		return "no free slot";
-	return "queued";
-}
-
 /* Process start time, field 22 of /proc/<pid>/stat, to tell a reused pid. */
 static int64_t proc_start_time(pid_t pid)
 {
@@ -301,10 +284,11 @@ struct jq_limits jq_runner_effective_limits(const struct jq_job *j,
 		l.timeout_usec = t->max_timeout_usec;
 	/*
 	 * cgroups (issue 3): cpus, memory and pids are clamped to the
-	 * tenant's caps (the tenant's parent cgroup enforces them anyway; a
-	 * job asking for more is told what it gets). Memory falls back to
-	 * default_memory. What the host then really enforces is read back
-	 * by jq_cg_job_create in jq_runner_start.
+	 * tenant's caps. Since issue 11 a request above them never gets
+	 * here (admission.c refuses it at submit and at dispatch): the clamp
+	 * only keeps the limits within the caps if that ever changes. Memory
+	 * falls back to default_memory. What the host then really enforces
+	 * is read back by jq_cg_job_create in jq_runner_start.
 	 */
 	if (l.memory_bytes == JQ_LIMIT_UNSET)
 		l.memory_bytes = t->default_memory;

@@ -73,6 +73,13 @@ enum jq_stmt {
 	JQ_STMT_SCHED_QUEUED_COUNTS,
 	JQ_STMT_SCHED_USAGE,
 	JQ_STMT_SCHED_EXPLAIN_READY,
+	/* hostile queries (issue 11): jq-store-page.c */
+	JQ_STMT_PAGE_ALL,
+	JQ_STMT_PAGE_VISIBLE,
+	JQ_STMT_JOB_OWNER,
+	JQ_STMT_QUEUE_WALK,
+	JQ_STMT_EXPLAIN_PAGE_VISIBLE,
+	JQ_STMT_EXPLAIN_PAGE_ALL,
 	_JQ_STMT_MAX,
 };
 
@@ -172,6 +179,8 @@ int jq_store_migrate(sqlite3 *db);
 
 /* Binds v, or NULL when v == -1 (JQ_LIMIT_UNSET, unset time, no exit code). */
 int jq_store_bind_opt(sqlite3_stmt *st, int idx, int64_t v);
+/* A text column as a new string (NULL for NULL): 0 or -ENOMEM. */
+int jq_store_column_strdup(sqlite3_stmt *st, int idx, char **ret);
 /* A column as int64, -1 for NULL. */
 int64_t jq_store_column_opt(sqlite3_stmt *st, int idx);
 

@@ -69,21 +69,6 @@ static bool limits_ok(const struct jq_limits *l)
 	       limit_ok(l->timeout_usec);
 }
 
-static int column_strdup(sqlite3_stmt *st, int idx, char **ret)
-{
-	const unsigned char *t;
-
-	if (sqlite3_column_type(st, idx) == SQLITE_NULL) {
-		*ret = NULL;
-		return 0;
-	}
-	t = sqlite3_column_text(st, idx);
-	if (!t)
-		return -ENOMEM;
-	*ret = strdup((const char *)t);
-	return *ret ? 0 : -ENOMEM;
-}
-
 static int column_strv(sqlite3_stmt *st, int idx, char ***ret)
 {
 	const void *b;
@@ -132,20 +117,20 @@ static int job_from_row(struct jq_store *s, sqlite3_stmt *st, struct jq_job *j)
 	const void *blob;
 
 	j->id = sqlite3_column_int64(st, JQ_COL_ID);
-	TRY(column_strdup(st, JQ_COL_TENANT, &j->tenant));
-	TRY(column_strdup(st, JQ_COL_USER, &j->user));
+	TRY(jq_store_column_strdup(st, JQ_COL_TENANT, &j->tenant));
+	TRY(jq_store_column_strdup(st, JQ_COL_USER, &j->user));
 	j->uid = jq_store_column_opt(st, JQ_COL_UID);
 	j->gid = jq_store_column_opt(st, JQ_COL_GID);
 	/* sqlite3_column_bytes() after sqlite3_column_blob(), as SQLite asks */
 	blob = sqlite3_column_blob(st, JQ_COL_GIDS);
 	TRY(jq_store_ids_decode(blob, (size_t)sqlite3_column_bytes(st, JQ_COL_GIDS), &j->gids,
 				&j->n_gids));
-	TRY(column_strdup(st, JQ_COL_NAME, &j->name));
+	TRY(jq_store_column_strdup(st, JQ_COL_NAME, &j->name));
 	TRY(column_strv(st, JQ_COL_ARGV, &j->argv));
 	if (!j->argv || !j->argv[0])
 		return -EIO;
 	TRY(column_strv(st, JQ_COL_ENV, &j->env));
-	TRY(column_strdup(st, JQ_COL_CWD, &j->cwd));
+	TRY(jq_store_column_strdup(st, JQ_COL_CWD, &j->cwd));
 	j->priority = sqlite3_column_int64(st, JQ_COL_PRIORITY);
 
 	j->requested.cpus_milli = jq_store_column_opt(st, JQ_COL_REQ_CPUS);
@@ -160,8 +145,8 @@ static int job_from_row(struct jq_store *s, sqlite3_stmt *st, struct jq_job *j)
 	state = sqlite3_column_text(st, JQ_COL_STATE);
 	if (jq_job_state_from_string((const char *)state, &j->state) < 0)
 		return -EIO;
-	TRY(column_strdup(st, JQ_COL_REASON, &j->reason));
-	TRY(column_strdup(st, JQ_COL_HOLD_ADMIN, &j->hold_admin));
+	TRY(jq_store_column_strdup(st, JQ_COL_REASON, &j->reason));
+	TRY(jq_store_column_strdup(st, JQ_COL_HOLD_ADMIN, &j->hold_admin));
 	j->submitted_at = jq_store_column_opt(st, JQ_COL_SUBMITTED_AT);
 	j->started_at = jq_store_column_opt(st, JQ_COL_STARTED_AT);
 	j->finished_at = jq_store_column_opt(st, JQ_COL_FINISHED_AT);

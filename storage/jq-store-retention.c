@@ -25,15 +25,19 @@
 	"('succeeded', 'failed', 'timeout', 'oom', 'cancelled', 'failed_to_start', 'lost')"
 
 /*
- * Oldest finished first (index jobs_finished). A job a waiting job depends
- * on stays: deleting it would drop the dependency (job_deps cascades). The
- * newest job stays so that its id is never handed out again.
+ * Oldest finished first (index jobs_finished). The newest job stays so
+ * that its id is never handed out again.
+ *
+ * A job that waiting jobs depend on does not stay (issue 11): once it has
+ * ended, its dependents were resolved (jq_store_sched_dep_ended: one
+ * dependency less, or cancelled), so the job_deps rows that cascade with
+ * it decide nothing any more. Keeping it would let anyone who may name it
+ * in `--after` pin another tenant's job against retention for as long as
+ * a held job of theirs waits.
  */
 static const char sql_expired[] =
     "SELECT j.id FROM jobs j WHERE j.finished_at IS NOT NULL AND j.finished_at < ?1 "
     "AND j.state IN " END_STATES " AND j.id < (SELECT max(id) FROM jobs) "
-    "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs w ON w.id = d.job_id "
-    "WHERE d.dep_id = j.id AND w.state IN ('queued', 'held', 'starting', 'running')) "
     "ORDER BY j.finished_at, j.id LIMIT ?2";
 
 static const char sql_delete[] = "DELETE FROM jobs WHERE id = ?1 AND state IN " END_STATES;

@@ -207,12 +207,18 @@ static const char migration_v3[] =
     "PRAGMA user_version = 3;\n";
 
 /*
- * Version 4 (issue 11, holds). jobs.hold_admin names the tenant admin (or
- * root) who held another user's job; only an admin of the tenant or root
- * may release such a hold, where the owner may release its own. NULL for a
- * job that is not held or that its owner held (all holds made before).
+ * Version 4 (issue 11, hostile neighbours).
+ * - jobs.hold_admin names the tenant admin (or root) who held another
+ *   user's job; only an admin of the tenant or root may release such a
+ *   hold, where the owner may release its own. NULL for a job that is not
+ *   held or that its owner held (all holds made before).
+ * - `jobq list` filters what the asker may see in SQL: their own jobs
+ *   (jobs_uid) and the jobs of the tenants they administer
+ *   (jobs_tenant_state), so a user with few visible jobs never makes the
+ *   daemon walk everyone's rows.
  */
 static const char migration_v4[] = "ALTER TABLE jobs ADD COLUMN hold_admin TEXT;\n"
+				   "CREATE INDEX jobs_uid ON jobs(uid);\n"
 				   "PRAGMA user_version = 4;\n";
 
 struct migration {

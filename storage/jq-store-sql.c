@@ -34,6 +34,39 @@
 #define SQL_SCHED_WAITING "('queued', 'held', 'starting', 'running')"
 #define SQL_SCHED_FAILED  "('failed', 'timeout', 'oom', 'cancelled', 'failed_to_start', 'lost')"
 
+/*
+ * Hostile queries (issue 11): one page of `jobq list`, newest first. The
+ * ids are picked first, from indexes only where the asker is not root (the
+ * asker's own jobs through jobs_uid, the tenants they administer, bound as
+ * a JSON array, through jobs_tenant_state): what is not theirs to see is
+ * never read. Only the page's rows are then loaded, without env, cwd and
+ * gids, and with the first JQ_STORE_PAGE_ARGV_BYTES bytes of argv. A
+ * waiting job's first pending dependency comes with its row.
+ */
+#define SQL_PAGE_FILTERS                                                                           \
+	"AND (?3 IS NULL OR tenant = ?3) AND (?4 IS NULL OR state = ?4) "                          \
+	"AND (?5 IS NULL OR uid = ?5) ORDER BY id DESC LIMIT ?6"
+#define SQL_PAGE_IDS_VISIBLE                                                                       \
+	"SELECT id FROM jobs WHERE (uid = ?1 OR tenant IN (SELECT value FROM "                     \
+	"json_each(?2))) " SQL_PAGE_FILTERS
+#define SQL_PAGE_IDS_ALL "SELECT id FROM jobs WHERE ?1 IS NULL AND ?2 IS NULL " SQL_PAGE_FILTERS
+#define SQL_PAGE(ids)                                                                              \
+	"SELECT j.id, j.tenant, j.user, j.uid, j.name, substr(j.argv, 1, " JQ_STORE_PAGE_ARGV_SQL  \
+	"), j.priority, j.req_cpus_milli, j.req_memory_bytes, j.req_pids, j.req_timeout_usec, "    \
+	"j.eff_cpus_milli, j.eff_memory_bytes, j.eff_pids, j.eff_timeout_usec, j.state, "          \
+	"j.reason, j.submitted_at, j.started_at, j.finished_at, j.exit_code, j.signal, "           \
+	"a.job_id, a.cpu_user_usec, a.cpu_system_usec, a.memory_peak_bytes, a.io_read_bytes, "     \
+	"a.io_write_bytes, a.wall_usec, a.queue_wait_usec, "                                       \
+	"CASE WHEN j.state = 'queued' AND j.deps_pending > 0 THEN (SELECT min(d.dep_id) "          \
+	"FROM job_deps d JOIN jobs p ON p.id = d.dep_id WHERE d.job_id = j.id "                    \
+	"AND p.state IN ('queued', 'held', 'starting', 'running')) END, j.hold_admin "             \
+	"FROM jobs j LEFT JOIN accounting a ON a.job_id = j.id WHERE j.id IN (" ids ") "           \
+	"ORDER BY j.id DESC"
+/* The tenant's queued jobs in dispatch order (jobs_queued): positions of a page. */
+#define SQL_QUEUE_WALK                                                                             \
+	"SELECT id FROM jobs WHERE state = 'queued' AND tenant = ?1 "                              \
+	"ORDER BY priority DESC, id LIMIT ?2"
+
 const char *const jq_store_sql[_JQ_STMT_MAX] = {
     [JQ_STMT_BEGIN] = "BEGIN IMMEDIATE",
     [JQ_STMT_COMMIT] = "COMMIT",
@@ -133,6 +166,14 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
 			    "FROM accounting WHERE finished_at >= ?1 "
 			    "AND (cpu_user_usec IS NOT NULL OR cpu_system_usec IS NOT NULL)",
     [JQ_STMT_SCHED_EXPLAIN_READY] = "EXPLAIN QUERY PLAN " SQL_SCHED_PEEK_READY,
+
+    /* hostile queries (issue 11) */
+    [JQ_STMT_PAGE_ALL] = SQL_PAGE(SQL_PAGE_IDS_ALL),
+    [JQ_STMT_PAGE_VISIBLE] = SQL_PAGE(SQL_PAGE_IDS_VISIBLE),
+    [JQ_STMT_JOB_OWNER] = "SELECT tenant, uid FROM jobs WHERE id = ?1",
+    [JQ_STMT_QUEUE_WALK] = SQL_QUEUE_WALK,
+    [JQ_STMT_EXPLAIN_PAGE_VISIBLE] = "EXPLAIN QUERY PLAN " SQL_PAGE(SQL_PAGE_IDS_VISIBLE),
+    [JQ_STMT_EXPLAIN_PAGE_ALL] = "EXPLAIN QUERY PLAN " SQL_PAGE(SQL_PAGE_IDS_ALL),
 };
 
 const char *jq_store_explain_name(enum jq_stmt id)
@@ -148,6 +189,10 @@ const char *jq_store_explain_name(enum jq_stmt id)
 		return "count_by_tenant_state";
 	case JQ_STMT_SCHED_EXPLAIN_READY:
 		return "claim_ready";
+	case JQ_STMT_EXPLAIN_PAGE_VISIBLE:
+		return "list_page_visible";
+	case JQ_STMT_EXPLAIN_PAGE_ALL:
+		return "list_page_all";
 	default:
 		return NULL;
 	}

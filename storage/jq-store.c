@@ -90,6 +90,21 @@ int jq_store_bind_opt(sqlite3_stmt *st, int idx, int64_t v)
 	return rc == SQLITE_OK ? 0 : jq_store_errno(sqlite3_db_handle(st), rc);
 }
 
+int jq_store_column_strdup(sqlite3_stmt *st, int idx, char **ret)
+{
+	const unsigned char *t;
+
+	if (sqlite3_column_type(st, idx) == SQLITE_NULL) {
+		*ret = NULL;
+		return 0;
+	}
+	t = sqlite3_column_text(st, idx);
+	if (!t)
+		return -ENOMEM;
+	*ret = strdup((const char *)t);
+	return *ret ? 0 : -ENOMEM;
+}
+
 int64_t jq_store_column_opt(sqlite3_stmt *st, int idx)
 {
 	if (sqlite3_column_type(st, idx) == SQLITE_NULL)
@@ -392,6 +407,8 @@ int jq_store_explain(struct jq_store *s, void (*cb)(const char *stmt, const char
 	    JQ_STMT_EXPLAIN_LIST_TENANT_STATE,
 	    JQ_STMT_EXPLAIN_COUNT_TENANT_STATE,
 	    JQ_STMT_SCHED_EXPLAIN_READY,
+	    JQ_STMT_EXPLAIN_PAGE_VISIBLE,
+	    JQ_STMT_EXPLAIN_PAGE_ALL,
 	};
 
 	if (!s || !cb)

@@ -71,6 +71,68 @@ struct jq_store_filter {
 int jq_store_job_list(struct jq_store *s, const struct jq_store_filter *f,
 		      int (*cb)(const struct jq_job *j, void *userdata), void *userdata);
 
+/*
+ * Hostile queries (issue 11): one page of `jobq list` (jq-store-page.c).
+ * What the asker may see is filtered in SQL, so that the cost of a page is
+ * bounded by what the asker may see and by the page, never by the table.
+ */
+
+/* Most rows of one page, and the bytes of argv a page row carries. */
+#define JQ_STORE_PAGE_MAX	 10001
+#define JQ_STORE_PAGE_ARGV_BYTES 256
+#define JQ_STORE_PAGE_ARGV_SQL	 "256"
+
+struct jq_store_page_query {
+	const char *tenant; /* only this tenant, NULL = any */
+	int state;	    /* enum jq_job_state or -1 */
+	int64_t uid;	    /* only jobs of this submitter, -1 = any */
+	/*
+	 * Visibility: all = every job (root). Otherwise the jobs of
+	 * viewer_uid and every job of the tenants in `tenants`
+	 * (NULL-terminated, may be empty; names without '"', '\\' or
+	 * control characters).
+	 */
+	bool all;
+	int64_t viewer_uid;
+	char *const *tenants;
+	int64_t limit; /* 1..JQ_STORE_PAGE_MAX */
+};
+
+/*
+ * A page row: the job without env, cwd, gids and after; argv holds at
+ * most JQ_STORE_PAGE_ARGV_BYTES bytes of the command (whole arguments,
+ * the last one possibly cut at a character boundary; argv_cut says so).
+ */
+struct jq_store_page_row {
+	struct jq_job job;
+	bool argv_cut;
+	int64_t pending_dep; /* a queued job's lowest dependency not yet ended, -1 = none */
+};
+
+/*
+ * Calls cb for each visible job matching q, newest first, at most
+ * q->limit. The row is valid during the call; cb may take row->job over
+ * (and leave it initialised with jq_job_init()). A negative return from cb
+ * stops the walk and is returned. -EINVAL for a bad query.
+ */
+int jq_store_job_page(struct jq_store *s, const struct jq_store_page_query *q,
+		      int (*cb)(struct jq_store_page_row *row, void *userdata),
+		      void *userdata);
+
+/*
+ * Who a job belongs to, without reading the rest of it: its tenant (a new
+ * string, the caller frees) and submitter's uid (-1 if unknown). -ENOENT.
+ */
+int jq_store_job_owner(struct jq_store *s, int64_t id, char **ret_tenant, int64_t *ret_uid);
+
+/*
+ * Calls cb with the ids of tenant's queued jobs in dispatch order
+ * (priority descending, then id), at most max; cb's negative return stops
+ * the walk (and is returned, except -ECANCELED which means "done").
+ */
+int jq_store_sched_queue_walk(struct jq_store *s, const char *tenant, int64_t max,
+			      int (*cb)(int64_t id, void *userdata), void *userdata);
+
 /* Number of jobs of tenant (NULL = all) in state. */
 int jq_store_job_count(struct jq_store *s, const char *tenant, enum jq_job_state state,
 		       int64_t *ret_count);

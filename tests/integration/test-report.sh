@@ -233,7 +233,7 @@ pass "report permissions: members, admins, others, root"
 last=$("$JOBQ" submit --tenant acme --json -- true | json_get id)
 assert_exit 0 "$JOBQ" wait "$last"
 "$JOBQ" report --by state --format json >"$JQ_TMP/before.json"
-first=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$JQ_TMP/jobs.json")
+first=$(python3 -c 'import json,sys; print(min(j["id"] for j in json.load(open(sys.argv[1]))))' "$JQ_TMP/jobs.json")
 [ -d "$JQ_TMP/state/jobs/$first" ] || fail "run directory of job $first missing before retention"
 jq_stop
 sed -i 's/^max_running = 4$/max_running = 4\nretention = 1s/' "$JQ_CONF"

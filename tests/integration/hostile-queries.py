@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Raw clients for test-hostile-queries.sh (issue 11, points 4 and 7).
+
+  submit-big SOCK TENANT N CWD       N held jobs, each with ~1 MiB of env
+  list-time SOCK                     one LIST: prints seconds, rows, env and argv bytes
+  hammer SOCK N READY STOP           N connections LIST in a loop until STOP exists;
+                                     READY is created once all of them are under way
+  probe SOCK ROUNDS ID               the slowest of ROUNDS SHOW ID requests, seconds
+  after SOCK TENANT TAG ID           SUBMIT with --after (TAG 27) or --after-any
+                                     (61) ID: prints "errno<TAB>message" with ID
+                                     replaced by "ID"
+"""
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+REQ_SUBMIT, REQ_LIST, REQ_SHOW = 1, 2, 3
+REP_ERROR, REP_JOB, REP_END = 100, 101, 103
+T_ID, T_TENANT, T_ARGV, T_ENV, T_CWD, T_HOLD = 1, 2, 23, 24, 25, 28
+T_ERRNO, T_MESSAGE = 36, 37
+
+
+def field(tag, data):
+    if isinstance(data, int):
+        data = struct.pack(">q", data)
+    elif isinstance(data, str):
+        data = data.encode()
+    return struct.pack(">HI", tag, len(data)) + data
+
+
+def frame(typ, payload=b""):
+    return struct.pack(">IHH", len(payload), 1, typ) + payload
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(120)
+    s.connect(path)
+    return s
+
+
+def recv_exact(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("daemon closed the connection")
+        buf += chunk
+    return bytes(buf)
+
+
+def read_frame(s):
+    n, _, typ = struct.unpack(">IHH", recv_exact(s, 8))
+    body = recv_exact(s, n)
+    fields, off = {}, 0
+    while off < len(body):
+        tag, ln = struct.unpack(">HI", body[off:off + 6])
+        fields.setdefault(tag, []).append(body[off + 6:off + 6 + ln])
+        off += 6 + ln
+    return typ, fields
+
+
+def list_all(s):
+    payload = b""
+    s.sendall(frame(REQ_LIST, payload))
+    rows = []
+    while True:
+        typ, f = read_frame(s)
+        if typ == REP_JOB:
+            rows.append(f)
+            continue
+        if typ == REP_ERROR:
+            raise RuntimeError(f[T_MESSAGE][0].decode())
+        return rows
+
+
+def submit_big(path, tenant, n, cwd):
+    s = connect(path)
+    env = b"".join(field(T_ENV, "BIG%d=%s" % (k, "x" * (120 * 1024))) for k in range(8))
+    for i in range(n):
+        payload = (field(T_TENANT, tenant) + field(T_ARGV, "true") + field(T_ARGV, str(i)) +
+                   env + field(T_CWD, cwd) + field(T_HOLD, 1))
+        s.sendall(frame(REQ_SUBMIT, payload))
+        typ, f = read_frame(s)
+        if typ != REP_JOB:
+            sys.exit("submit %d: %s" % (i, f.get(T_MESSAGE, [b"?"])[0].decode()))
+    print(n)
+
+
+def list_time(path):
+    s = connect(path)
+    t = time.monotonic()
+    rows = list_all(s)
+    dt = time.monotonic() - t
+    env = sum(len(v) for r in rows for v in r.get(T_ENV, []))
+    argv = max([sum(len(v) for v in r.get(T_ARGV, [])) for r in rows] or [0])
+    print("%.4f %d %d %d" % (dt, len(rows), env, argv))
+
+
+def hammer(path, n, ready, stop):
+    """n connections LIST in a loop until the file stop exists (60 s at most)."""
+    deadline = time.monotonic() + 60
+    started = threading.Barrier(n + 1)
+
+    def one():
+        s = connect(path)
+        list_all(s)
+        started.wait()
+        while not os.path.exists(stop) and time.monotonic() < deadline:
+            list_all(s)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    started.wait()
+    open(ready, "w").close()
+    for t in threads:
+        t.join()
+
+
+def probe(path, rounds, job):
+    """The slowest of rounds SHOW requests of one job, in seconds."""
+    s = connect(path)
+    worst = 0.0
+    for _ in range(rounds):
+        t = time.monotonic()
+        s.sendall(frame(REQ_SHOW, field(T_ID, int(job))))
+        typ, f = read_frame(s)
+        if typ != REP_JOB:
+            sys.exit("show: %s" % f.get(T_MESSAGE, [b"?"])[0].decode())
+        worst = max(worst, time.monotonic() - t)
+    print("%.4f" % worst)
+
+
+def after(path, tenant, tag, dep):
+    s = connect(path)
+    payload = (field(T_TENANT, tenant) + field(T_ARGV, "true") + field(T_CWD, "/") +
+               field(int(tag), int(dep)))
+    s.sendall(frame(REQ_SUBMIT, payload))
+    typ, f = read_frame(s)
+    if typ != REP_ERROR:
+        print("accepted\tjob %d" % struct.unpack(">q", f[T_ID][0])[0])
+        return
+    err = struct.unpack(">q", f[T_ERRNO][0])[0]
+    msg = f[T_MESSAGE][0].decode().replace(str(dep), "ID")
+    print("%d\t%s" % (err, msg))
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "submit-big":
+        submit_big(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+    elif cmd == "list-time":
+        list_time(sys.argv[2])
+    elif cmd == "hammer":
+        hammer(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif cmd == "probe":
+        probe(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif cmd == "after":
+        after(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
