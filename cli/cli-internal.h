@@ -181,14 +181,31 @@ void cli_job_print_details(const struct cli_job *j, int64_t now, FILE *f);
 int cli_jobs_print_table(const struct cli_job *jobs, size_t n, int64_t now, FILE *f);
 
 /*
- * Quotes one argument so a shell would read it back as one word; control
- * characters become $'\n'-style escapes. NULL on allocation failure.
+ * Every string the daemon sends (names, argv, reasons, user and tenant
+ * names, paths) is another user's text: its human forms go through these,
+ * which escape it exactly as jobqd's log does (jq_log_escape() in
+ * common/jq-log.h), so that no byte of it can act on a terminal.
+ */
+
+/*
+ * Quotes one argument so a shell would read it back as one word. Text with
+ * anything jq_log_escape() escapes (other than a backslash) becomes
+ * $'...' with those escapes, which bash reads back as the same bytes.
+ * NULL on allocation failure.
  */
 char *cli_shell_quote(const char *s);
-/* A copy of s fit for a terminal: control characters become '?'. */
+/* A copy of s escaped with jq_log_escape(); NULL on allocation failure. */
 char *cli_printable(const char *s);
-/* Writes s to f with control characters as '?'. */
+/* Writes s to f escaped with jq_log_escape(). */
 void cli_put_printable(FILE *f, const char *s);
+/*
+ * Writes s to f as one CSV field: escaped with jq_log_escape() (one line,
+ * no controls), then quoted per RFC 4180 if it holds a comma or a quote.
+ * 0 or -ENOMEM.
+ */
+int cli_csv_field(FILE *f, const char *s);
+/* Width of printable text in terminal cells, one per code point. */
+size_t cli_text_width(const char *s);
 /* A coarse age for tables: "42s", "5m", "3h", "12d". */
 const char *cli_format_age(int64_t usec, char *buf, size_t n);
 

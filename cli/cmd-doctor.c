@@ -18,6 +18,19 @@ static const char *field(const struct jq_msg *m, enum jq_tag tag)
 	return jq_msg_get_str(m, tag, JQ_PROTO_MAX_PATH, &s) < 0 ? NULL : s;
 }
 
+/* One left-aligned column of width cells and the blank after it. 0 or -ENOMEM. */
+static int print_cell(const char *s, int width)
+{
+	_cleanup_free_ char *p = cli_printable(s);
+	int pad;
+
+	if (!p)
+		return -ENOMEM;
+	pad = width - (int)cli_text_width(p);
+	printf("%s%*s ", p, pad > 0 ? pad : 0, "");
+	return 0;
+}
+
 static int doctor_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
@@ -63,9 +76,18 @@ static int doctor_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 			jq_msg_release(&m);
 			return cli_error("malformed doctor row from jobqd");
 		}
-		printf("%-26s %-6s %s\n", check, status, detail ? detail : "");
-		if (fix)
-			printf("%-26s %-6s fix: %s\n", "", "", fix);
+		/* Details quote paths of the host: escaped like everything the daemon sends. */
+		if (print_cell(check, 26) < 0 || print_cell(status, 6) < 0) {
+			jq_msg_release(&m);
+			return cli_error("out of memory");
+		}
+		cli_put_printable(stdout, detail ? detail : "");
+		fputc('\n', stdout);
+		if (fix) {
+			printf("%-26s %-6s fix: ", "", "");
+			cli_put_printable(stdout, fix);
+			fputc('\n', stdout);
+		}
 		if (!strcmp(status, "fail"))
 			failed = true;
 		jq_msg_release(&m);

@@ -183,14 +183,14 @@ static const char *const table_header[N_COLS] = {
     "WALL", "AVG-WAIT", "PEAK-MEM",  "READ",	 "WRITTEN",
 };
 
-/* The cells of one line; cells[0] is the (printable) key. */
-static int row_cells(const struct report_row *r, const char *key, char cells[N_COLS][48])
+/* The number cells of one line: cells[0] is left for the key. */
+static int row_cells(const struct report_row *r, char cells[N_COLS][48])
 {
 	int64_t cpu;
 
 	if (__builtin_add_overflow(r->cpu_user_usec, r->cpu_system_usec, &cpu))
 		return -EOVERFLOW;
-	snprintf(cells[0], 48, "%s", key);
+	cells[0][0] = '\0';
 	snprintf(cells[1], 48, "%" PRId64, r->jobs);
 	snprintf(cells[2], 48, "%.3f", (double)cpu / 3.6e9);
 	fmt_duration(r->cpu_user_usec, cells[3], 48);
@@ -207,61 +207,61 @@ static int print_table(const struct report *rep, const char *by, FILE *f)
 {
 	size_t lines = rep->n + 1, width[N_COLS] = {0};
 	char(*cells)[N_COLS][48] = calloc(lines, sizeof(*cells));
+	/* The keys are user and tenant names: escaped, and never cut. */
+	char **keys = calloc(lines, sizeof(*keys));
 	char upper[16];
 	int r = 0;
 
-	if (!cells)
-		return -ENOMEM;
+	if (!cells || !keys) {
+		r = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; by[i] && i + 1 < sizeof(upper); i++)
 		upper[i] = (char)(by[i] - 'a' + 'A'), upper[i + 1] = '\0';
 	for (size_t i = 0; i < lines && r == 0; i++) {
 		const struct report_row *row = i < rep->n ? &rep->rows[i] : &rep->total;
-		_cleanup_free_ char *key = cli_printable(i < rep->n ? row->key : "TOTAL");
 
-		if (!key)
+		keys[i] = cli_printable(i < rep->n ? row->key : "TOTAL");
+		if (!keys[i])
 			r = -ENOMEM;
 		else
-			r = row_cells(row, key, cells[i]);
+			r = row_cells(row, cells[i]);
 	}
-	if (r < 0) {
-		free(cells);
-		return r;
-	}
-	for (size_t c = 0; c < N_COLS; c++) {
-		width[c] = strlen(c ? table_header[c] : upper);
+	if (r < 0)
+		goto out;
+	width[0] = strlen(upper);
+	for (size_t i = 0; i < lines; i++)
+		if (cli_text_width(keys[i]) > width[0])
+			width[0] = cli_text_width(keys[i]);
+	for (size_t c = 1; c < N_COLS; c++) {
+		width[c] = strlen(table_header[c]);
 		for (size_t i = 0; i < lines; i++)
 			if (strlen(cells[i][c]) > width[c])
 				width[c] = strlen(cells[i][c]);
 	}
-	for (size_t c = 0; c < N_COLS; c++)
-		fprintf(f, c ? "  %*s" : "%-*s", (int)width[c], c ? table_header[c] : upper);
+	fprintf(f, "%-*s", (int)width[0], upper);
+	for (size_t c = 1; c < N_COLS; c++)
+		fprintf(f, "  %*s", (int)width[c], table_header[c]);
 	fputc('\n', f);
 	for (size_t i = 0; i < lines; i++) {
-		for (size_t c = 0; c < N_COLS; c++)
-			fprintf(f, c ? "  %*s" : "%-*s", (int)width[c], cells[i][c]);
+		fprintf(f, "%s%*s", keys[i], (int)(width[0] - cli_text_width(keys[i])), "");
+		for (size_t c = 1; c < N_COLS; c++)
+			fprintf(f, "  %*s", (int)width[c], cells[i][c]);
 		fputc('\n', f);
 	}
+out:
+	for (size_t i = 0; keys && i < lines; i++)
+		free(keys[i]);
+	free(keys);
 	free(cells);
-	return 0;
+	return r;
 }
 
-/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void print_csv(const struct report *rep, const char *by, FILE *f)
+/*
+ * The key is the only text column: a tenant name ([A-Za-z0-9_-]), an
+ * account name, a day or a state, none chosen by a tenant member.
+ */
+static int print_csv(const struct report *rep, const char *by, FILE *f)
 {
 	fprintf(f,
 		"%s,jobs,cpu_user_usec,cpu_system_usec,memory_peak_bytes,io_read_bytes,"
@@ -270,7 +270,8 @@ static void print_csv(const struct report *rep, const char *by, FILE *f)
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct report_row *r = &rep->rows[i];
 
-		csv_field(f, r->key);
+		if (cli_csv_field(f, r->key) < 0)
+			return -ENOMEM;
 		fprintf(f, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",", r->jobs, r->cpu_user_usec,
 			r->cpu_system_usec);
 		/* unknown peak: an empty field, like SQL's NULL */
@@ -279,6 +280,7 @@ static void print_csv(const struct report *rep, const char *by, FILE *f)
 		fprintf(f, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n", r->io_read_bytes,
 			r->io_write_bytes, r->wall_usec, r->queue_wait_usec);
 	}
+	return 0;
 }
 
 static json_t *row_json(const struct report_row *r, const char *by)
@@ -432,8 +434,7 @@ static int report_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 		r = print_table(&rep, by, stdout);
 		break;
 	case FORMAT_CSV:
-		print_csv(&rep, by, stdout);
-		r = 0;
+		r = print_csv(&rep, by, stdout);
 		break;
 	case FORMAT_JSON:
 		r = print_json(&rep, by, since, until);

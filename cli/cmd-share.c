@@ -145,24 +145,38 @@ static int print_json(const struct share_row *rows, size_t n, const struct share
 	return r;
 }
 
-static void print_table(const struct share_row *rows, size_t n, const struct share_end *e)
+static int print_table(const struct share_row *rows, size_t n, const struct share_end *e)
 {
-	int w = 6;
+	char **names = calloc(n ? n : 1, sizeof(*names));
+	int w = 6, r = 0;
 
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		names[i] = cli_printable(rows[i].tenant);
+		if (!names[i])
+			r = -ENOMEM;
+		else if ((int)cli_text_width(names[i]) > w)
+			w = (int)cli_text_width(names[i]);
+	}
+	if (r == 0) {
+		printf("%-*s %7s %7s %14s %9s %7s %7s\n", w, "TENANT", "WEIGHT", "SHARE",
+		       "USAGE(CPU-s)", "EFFECTIVE", "RUNNING", "QUEUED");
+		for (size_t i = 0; i < n; i++)
+			printf("%s%*s %7" PRId64 " %6.1f%% %14.2f %8.1f%% %7" PRId64 " %7" PRId64
+			       "\n",
+			       names[i], w - (int)cli_text_width(names[i]), "", rows[i].weight,
+			       rows[i].share_ppm / 1e4, rows[i].usage_usec / 1e6,
+			       rows[i].effective_ppm / 1e4, rows[i].running, rows[i].queued);
+		printf("\n%" PRId64 " of %" PRId64 " slots running, %" PRId64 " queued; "
+		       "%" PRId64 " dispatch decisions (mean %.1f us, max %.1f us)\n",
+		       e->running, e->max_running, e->queued, e->decisions, e->avg_ns / 1e3,
+		       e->max_ns / 1e3);
+	}
 	for (size_t i = 0; i < n; i++)
-		if ((int)strlen(rows[i].tenant) > w)
-			w = (int)strlen(rows[i].tenant);
-	printf("%-*s %7s %7s %14s %9s %7s %7s\n", w, "TENANT", "WEIGHT", "SHARE", "USAGE(CPU-s)",
-	       "EFFECTIVE", "RUNNING", "QUEUED");
-	for (size_t i = 0; i < n; i++)
-		printf("%-*s %7" PRId64 " %6.1f%% %14.2f %8.1f%% %7" PRId64 " %7" PRId64 "\n", w,
-		       rows[i].tenant, rows[i].weight, rows[i].share_ppm / 1e4,
-		       rows[i].usage_usec / 1e6, rows[i].effective_ppm / 1e4, rows[i].running,
-		       rows[i].queued);
-	printf("\n%" PRId64 " of %" PRId64 " slots running, %" PRId64 " queued; "
-	       "%" PRId64 " dispatch decisions (mean %.1f us, max %.1f us)\n",
-	       e->running, e->max_running, e->queued, e->decisions, e->avg_ns / 1e3,
-	       e->max_ns / 1e3);
+		free(names[i]);
+	free(names);
+	return r;
 }
 
 static int share_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv)
@@ -205,8 +219,7 @@ static int share_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char *
 	if (json) {
 		r = print_json(rows, n, &end);
 	} else {
-		print_table(rows, n, &end);
-		r = 0;
+		r = print_table(rows, n, &end);
 	}
 	rows_free(rows, n);
 	if (r == -ENOMEM)

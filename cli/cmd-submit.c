@@ -341,10 +341,13 @@ static int submit_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 	cwd = getcwd(NULL, 0);
 	if (!cwd)
 		return cli_error("cannot determine the current directory: %s", strerror(errno));
-	if (strlen(cwd) > JQ_PROTO_MAX_PATH || !jq_utf8_valid(cwd, strlen(cwd)))
+	if (strlen(cwd) > JQ_PROTO_MAX_PATH || !jq_utf8_valid(cwd, strlen(cwd))) {
+		/* Another user may have named a directory on the way (/tmp/...). */
+		_cleanup_free_ char *shown = cli_printable(cwd);
 		return cli_error("current directory '%s' cannot be sent (longer than %d bytes or "
 				 "not UTF-8)",
-				 cwd, JQ_PROTO_MAX_PATH);
+				 shown ? shown : "?", JQ_PROTO_MAX_PATH);
+	}
 	if (build_env(o, &env) < 0)
 		return cli_error("out of memory");
 	bytes = strv_bytes(job_argv) + strv_bytes(env);

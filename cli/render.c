@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli-internal.h"
+#include "jq-log.h"
 #include "jq-parse.h"
 #include "jq-time.h"
 
@@ -11,50 +12,40 @@
 #define CLI_TABLE_NAME_MAX 40
 
 /*
- * Job names, commands and reasons come from other users: a name holding
- * escape sequences must not reach an administrator's terminal as such. C0
- * controls, DEL and the C1 range (U+0080..U+009F, which some terminals
- * treat like ESC [) are replaced.
+ * Job names, commands, reasons, user names and paths come from other users:
+ * a member's argv holding escape sequences must not reach the terminal of
+ * the administrator who lists it. Everything the daemon sends is escaped
+ * exactly as jobqd's log is (jq_log_escape(): C0 and C1 controls, DEL,
+ * U+2028/U+2029, bidi overrides and isolates, invalid UTF-8), so one rule,
+ * tested once, covers the log and every human form of the client.
  */
-static size_t control_len(const unsigned char *p)
-{
-	if (p[0] < 0x20 || p[0] == 0x7f)
-		return 1;
-	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-		return 2;
-	return 0;
-}
-
 char *cli_printable(const char *s)
 {
-	size_t n = strlen(s), k = 0;
-	char *d = malloc(n + 1);
+	size_t n = strlen(s);
+	char *d;
 
+	/* Each byte escapes to at most 4 ("\xHH"): all of s fits. */
+	if (n > (SIZE_MAX - 1) / 4)
+		return NULL;
+	d = malloc(4 * n + 1);
 	if (!d)
 		return NULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t c = control_len(p);
-		if (c) {
-			d[k++] = '?';
-			p += c;
-		} else {
-			d[k++] = (char)*p++;
-		}
-	}
-	d[k] = '\0';
+	jq_log_escape(s, n, d, 4 * n + 1);
 	return d;
 }
 
 void cli_put_printable(FILE *f, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t c = control_len(p);
-		if (c) {
-			fputc('?', f);
-			p += c;
-		} else {
-			fputc(*p++, f);
-		}
+	size_t n = strlen(s);
+
+	/* In pieces: jq_log_escape() stops before what does not fit whole. */
+	while (n > 0) {
+		char buf[1024];
+		size_t used = jq_log_escape(s, n, buf, sizeof(buf));
+
+		fputs(buf, f);
+		s += used;
+		n -= used;
 	}
 }
 
@@ -66,72 +57,90 @@ static bool shell_safe(unsigned char c)
 
 char *cli_shell_quote(const char *s)
 {
-	const unsigned char *p;
-	bool safe = *s != '\0', ctl = false;
-	size_t n = 0, k = 0;
+	_cleanup_free_ char *esc = cli_printable(s);
+	size_t n = strlen(s), backslashes = 0, k = 0;
+	bool safe = *s != '\0';
 	char *d;
 
-	for (p = (const unsigned char *)s; *p; p++) {
-		safe = safe && shell_safe(*p) && !control_len(p);
-		ctl = ctl || control_len(p);
+	if (!esc)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		backslashes += *p == '\\';
+		safe = safe && shell_safe((unsigned char)*p);
 	}
-	if (safe)
-		return strdup(s);
-	/* Worst case: every byte becomes \xHH, plus $'' and the NUL. */
-	n = strlen(s);
-	if (n > (SIZE_MAX - 4) / 4)
-		return NULL;
-	d = malloc(4 * n + 4);
-	if (!d)
-		return NULL;
-	if (!ctl) {
+	/*
+	 * The escape keeps every character as itself but backslash (doubled)
+	 * and what must not reach a terminal (longer): when only backslashes
+	 * grew, s is plain text and single quotes are enough.
+	 */
+	if (strlen(esc) == n + backslashes) {
+		if (safe)
+			return strdup(s);
+		if (n > (SIZE_MAX - 3) / 4)
+			return NULL;
+		d = malloc(4 * n + 3);
+		if (!d)
+			return NULL;
 		d[k++] = '\'';
-		for (p = (const unsigned char *)s; *p; p++) {
+		for (const char *p = s; *p; p++) {
 			if (*p == '\'') {
 				memcpy(d + k, "'\\''", 4);
 				k += 4;
 			} else {
-				d[k++] = (char)*p;
+				d[k++] = *p;
 			}
 		}
 		d[k++] = '\'';
 		d[k] = '\0';
 		return d;
 	}
+	/*
+	 * The log's escapes (\\, \n, \r, \t, \xHH) mean the same inside bash's
+	 * $'...', where only the quote itself needs one more.
+	 */
+	n = strlen(esc);
+	if (n > (SIZE_MAX - 4) / 2)
+		return NULL;
+	d = malloc(2 * n + 4);
+	if (!d)
+		return NULL;
 	d[k++] = '$';
 	d[k++] = '\'';
-	for (p = (const unsigned char *)s; *p; p++) {
-		const char *esc = NULL;
-		switch (*p) {
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\'':
-			esc = "\\'";
-			break;
-		}
-		if (esc) {
-			memcpy(d + k, esc, 2);
-			k += 2;
-		} else if (*p < 0x20 || *p == 0x7f ||
-			   (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
-			k += (size_t)snprintf(d + k, 5, "\\x%02x", *p);
-		} else {
-			d[k++] = (char)*p;
-		}
+	for (const char *p = esc; *p; p++) {
+		if (*p == '\'')
+			d[k++] = '\\';
+		d[k++] = *p;
 	}
 	d[k++] = '\'';
 	d[k] = '\0';
 	return d;
+}
+
+/*
+ * RFC 4180, on one line: the field is escaped like the log first (a record
+ * is always one line, and no control reaches a terminal that cats the
+ * file), then quoted if a comma or a quote is left, quotes doubled.
+ * Formula prefixes (=, +, -, @) are not neutralised: see docs/accounting.md.
+ */
+int cli_csv_field(FILE *f, const char *s)
+{
+	_cleanup_free_ char *esc = cli_printable(s);
+	const char *p = esc;
+
+	if (!esc)
+		return -ENOMEM;
+	if (!strpbrk(p, ",\"")) {
+		fputs(p, f);
+		return 0;
+	}
+	fputc('"', f);
+	for (; *p; p++) {
+		if (*p == '"')
+			fputc('"', f);
+		fputc(*p, f);
+	}
+	fputc('"', f);
+	return 0;
 }
 
 const char *cli_format_age(int64_t usec, char *buf, size_t n)
@@ -275,11 +284,27 @@ json_t *cli_job_to_json(const struct cli_job *j, enum cli_json_flags flags)
 
 int cli_json_print(json_t *v, FILE *f)
 {
-	_cleanup_free_ char *s = json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	/*
+	 * ASCII only: every character past U+007F is a \uXXXX escape, so no
+	 * C1 control or bidi override reaches a terminal, and jansson escapes
+	 * the C0 controls. It leaves DEL as is; in its output that byte can
+	 * only stand inside a string, where \u007f means the same.
+	 */
+	_cleanup_free_ char *s =
+	    json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(15) | JSON_ENSURE_ASCII);
 
 	if (!s)
 		return -ENOMEM;
-	if (fputs(s, f) == EOF || fputc('\n', f) == EOF)
+	for (const char *p = s, *del;; p = del + 1) {
+		del = strchrnul(p, 0x7f);
+		if (fwrite(p, 1, (size_t)(del - p), f) != (size_t)(del - p))
+			return -EIO;
+		if (!*del)
+			break;
+		if (fputs("\\u007f", f) == EOF)
+			return -EIO;
+	}
+	if (fputc('\n', f) == EOF)
 		return -EIO;
 	return 0;
 }
@@ -439,8 +464,7 @@ enum {
 static const char *const col_headers[_COL_MAX] = {"ID",	 "TENANT", "USER",  "STATE",
 						  "AGE", "NAME",   "REASON"};
 
-/* Width in terminal cells, counting one per code point (names are mostly ASCII). */
-static size_t text_width(const char *s)
+size_t cli_text_width(const char *s)
 {
 	size_t w = 0;
 
@@ -455,7 +479,7 @@ static void text_truncate(char *s, size_t max)
 {
 	size_t w = 0;
 
-	if (text_width(s) <= max)
+	if (cli_text_width(s) <= max)
 		return;
 	for (char *p = s; *p; p++) {
 		if (((unsigned char)*p & 0xc0) != 0x80 && w++ == max - 3) {
@@ -511,16 +535,18 @@ static char *row_cell(const struct cli_job *j, int col, int64_t now)
 	switch (col) {
 	case COL_ID:
 		return jq_asprintf("%" PRId64, job->id);
-	case COL_TENANT:
-		return strdup(job->tenant ? job->tenant : "-");
-	case COL_USER:
-		return strdup(job->user ? job->user : "-");
 	case COL_STATE:
 		return strdup(jq_job_state_to_string(job->state));
 	case COL_AGE:
 		return strdup(job->submitted_at < 0
 				  ? "-"
 				  : cli_format_age(now - job->submitted_at, b, sizeof(b)));
+	case COL_TENANT:
+		raw = strdup(job->tenant ? job->tenant : "-");
+		break;
+	case COL_USER:
+		raw = strdup(job->user ? job->user : "-");
+		break;
 	case COL_NAME:
 		raw = row_name(job);
 		break;
@@ -528,6 +554,7 @@ static char *row_cell(const struct cli_job *j, int col, int64_t now)
 		raw = row_reason(j);
 		break;
 	}
+	/* Every cell that holds the daemon's text: tenant and user names too. */
 	if (!raw)
 		return NULL;
 	return cli_printable(raw);
@@ -562,8 +589,8 @@ int cli_jobs_print_table(const struct cli_job *jobs, size_t n, int64_t now, FILE
 			if (c == COL_NAME)
 				text_truncate(s, CLI_TABLE_NAME_MAX);
 			cells[i * _COL_MAX + c] = s;
-			if (text_width(s) > width[c])
-				width[c] = text_width(s);
+			if (cli_text_width(s) > width[c])
+				width[c] = cli_text_width(s);
 		}
 	}
 	if (r == 0) {
@@ -574,7 +601,8 @@ int cli_jobs_print_table(const struct cli_job *jobs, size_t n, int64_t now, FILE
 				/* No trailing blanks: the last column is not padded. */
 				if (c + 1 < _COL_MAX &&
 				    (c + 2 < _COL_MAX || *cell(cells, i, c + 1)))
-					fprintf(f, "%*s", (int)(width[c] - text_width(s) + 2), "");
+					fprintf(f, "%*s", (int)(width[c] - cli_text_width(s) + 2),
+						"");
 			}
 			fputc('\n', f);
 		}

@@ -40,6 +40,8 @@ int jq_log_errno(enum jq_log_level level, int err, const char *fmt, ...) _printf
  * U+2028/U+2029, bidi overrides and isolates). Printable ASCII and other
  * valid UTF-8 are kept. Stops before an escape or a character that would
  * not fit whole. Returns the number of input bytes consumed (len if all).
+ * The client escapes every text of the daemon's it shows with this too
+ * (cli/render.c): one rule for the log and for the terminal.
  */
 size_t jq_log_escape(const char *in, size_t len, char *out, size_t size);
 

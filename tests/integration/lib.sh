@@ -151,6 +151,14 @@ jq_stop() {
 	JQ_DPID=""
 }
 
+# as USER CMD...: runs CMD as USER with this test's config. (Tests that
+# define their own as() override this one.)
+as() {
+	local u=$1
+	shift
+	runuser -u "$u" -- env JOBQ_CONFIG="$JQ_CONF" "$@"
+}
+
 # A throwaway user (removed at exit). Prints its name.
 jq_user() {
 	local name="jqt$1$$"

@@ -199,7 +199,7 @@ static const struct exit_case exit_cases[] = {
     {"failed_to_start", -1, -1, "cannot execute 'x': No such file or directory", -1, 125,
      "jobq: job 5 failed to start: cannot execute 'x': No such file or directory\n"},
     {"failed_to_start", -1, -1, "bad\x1b[2Jreason", -1, 125,
-     "jobq: job 5 failed to start: bad?[2Jreason\n"},
+     "jobq: job 5 failed to start: bad\\x1b[2Jreason\n"},
     {"failed_to_start", -1, -1, NULL, -1, 125, "jobq: job 5 failed to start: no reason given\n"},
     {"lost", -1, -1, "helper gone", -1, 125, "jobq: job 5 lost: helper gone\n"},
     {"running", -1, -1, NULL, -1, 1, "jobq: job 5 has not finished (state 'running')\n"},
@@ -312,13 +312,271 @@ static void test_shell_quote(void **state)
 	}
 }
 
-static void test_printable(void **state)
-{
-	char *s = cli_printable("a\x1b[31mb\nc\x7f\xc2\x9b"
-				"d\xc3\xa9");
+/*
+ * Hostile text: what a member can put in argv (or, without C0 controls, in
+ * a name), and how every human form must show it: escaped like jobqd's log.
+ */
+struct hostile_case {
+	const char *in;
+	const char *shown; /* cli_printable() */
+	const char *shell; /* cli_shell_quote() */
+	const char *csv;   /* cli_csv_field() */
+};
 
-	assert_string_equal(s, "a?[31mb?c??d\xc3\xa9");
-	free(s);
+static const struct hostile_case hostile_cases[] = {
+    /* clear screen, cursor home */
+    {"x\x1b[2J\x1b[H", "x\\x1b[2J\\x1b[H", "$'x\\x1b[2J\\x1b[H'", "x\\x1b[2J\\x1b[H"},
+    /* OSC 52: write the clipboard, terminated by BEL */
+    {"\x1b]52;c;cm0gLXJmIH4K\a", "\\x1b]52;c;cm0gLXJmIH4K\\x07", "$'\\x1b]52;c;cm0gLXJmIH4K\\x07'",
+     "\\x1b]52;c;cm0gLXJmIH4K\\x07"},
+    /* OSC 0: the window title, terminated by ST (ESC \) */
+    {"\x1b]0;pwned\x1b\\", "\\x1b]0;pwned\\x1b\\\\", "$'\\x1b]0;pwned\\x1b\\\\'",
+     "\\x1b]0;pwned\\x1b\\\\"},
+    /* carriage return: overwrite what the line said */
+    {"rm -rf ~\rmake   ", "rm -rf ~\\rmake   ", "$'rm -rf ~\\rmake   '", "rm -rf ~\\rmake   "},
+    /* a fake line below */
+    {"a\n7  acme  root  running", "a\\n7  acme  root  running", "$'a\\n7  acme  root  running'",
+     "a\\n7  acme  root  running"},
+    {"t\tq'\\", "t\\tq'\\\\", "$'t\\tq\\'\\\\'", "t\\tq'\\\\"},
+    {"del\x7f", "del\\x7f", "$'del\\x7f'", "del\\x7f"},
+    {"nul-free\x01\x1f", "nul-free\\x01\\x1f", "$'nul-free\\x01\\x1f'", "nul-free\\x01\\x1f"},
+    /* C1 CSI (U+009B): ESC [ to some terminals */
+    {"\xc2\x9b"
+     "31m",
+     "\\xc2\\x9b31m", "$'\\xc2\\x9b31m'", "\\xc2\\x9b31m"},
+    /* right-to-left override: "exe.gnp" reads as "png.exe" */
+    {"\xe2\x80\xae"
+     "gnp.exe",
+     "\\xe2\\x80\\xaegnp.exe", "$'\\xe2\\x80\\xaegnp.exe'", "\\xe2\\x80\\xaegnp.exe"},
+    /* isolates (U+2066 LRI .. U+2069 PDI) and the line separator U+2028 */
+    {"a\xe2\x81\xa6"
+     "b\xe2\x81\xa9"
+     "c\xe2\x80\xa8",
+     "a\\xe2\\x81\\xa6b\\xe2\\x81\\xa9c\\xe2\\x80\\xa8",
+     "$'a\\xe2\\x81\\xa6b\\xe2\\x81\\xa9c\\xe2\\x80\\xa8'",
+     "a\\xe2\\x81\\xa6b\\xe2\\x81\\xa9c\\xe2\\x80\\xa8"},
+    /* invalid UTF-8 (the protocol refuses it; the escape still holds) */
+    {"\xff\xc3", "\\xff\\xc3", "$'\\xff\\xc3'", "\\xff\\xc3"},
+    /* CSV: a comma and a quote still make one field */
+    {"a,\"b\"\n", "a,\"b\"\\n", "$'a,\"b\"\\n'", "\"a,\"\"b\"\"\\n\""},
+    /* what is not hostile is kept as it is */
+    {"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac",
+     "'caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac'", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac"},
+    {"a\\b", "a\\\\b", "'a\\b'", "a\\\\b"},
+    {"=1+2", "=1+2", "=1+2", "=1+2"},
+};
+
+/*
+ * Fails unless s is text that cannot act on a terminal: printable ASCII,
+ * line ends, and valid UTF-8 that is neither a C1 control, a line or
+ * paragraph separator nor a bidi control. Checked here independently of
+ * jq_log_escape().
+ */
+static void assert_inert(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		uint32_t cp;
+		size_t n;
+
+		if (c == '\n' || (c >= 0x20 && c < 0x7f)) {
+			i++;
+			continue;
+		}
+		n = jq_utf8_decode(s + i, len - i, &cp);
+		if (n == 0 || cp < 0xa0 || cp == 0x2028 || cp == 0x2029 ||
+		    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			fail_msg("byte 0x%02x at offset %zu of '%s' is not inert", c, i, s);
+		i += n;
+	}
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A job whose every string field is another user's text t. */
+static void hostile_job(struct cli_job *j, const char *t, const char *state)
+{
+	cli_job_init(j);
+	j->job.id = 9;
+	assert_int_equal(jq_job_state_from_string(state, &j->job.state), 0);
+	j->job.tenant = strdup(t);
+	j->job.user = strdup(t);
+	j->job.name = strdup(t);
+	j->job.reason = strdup(t);
+	j->job.cwd = strdup(t);
+	j->job.argv = calloc(3, sizeof(char *));
+	assert_non_null(j->job.argv);
+	j->job.argv[0] = strdup("sh");
+	j->job.argv[1] = strdup(t);
+	j->job.submitted_at = T0;
+}
+
+typedef void (*render_fn)(const struct cli_job *j, FILE *f);
+
+static void render_table(const struct cli_job *j, FILE *f)
+{
+	assert_int_equal(cli_jobs_print_table(j, 1, T0, f), 0);
+}
+
+static void render_details(const struct cli_job *j, FILE *f)
+{
+	cli_job_print_details(j, T0, f);
+}
+
+static void render_exit(const struct cli_job *j, FILE *f)
+{
+	cli_job_exit_status(j, f);
+}
+
+static void render_put(const struct cli_job *j, FILE *f)
+{
+	cli_put_printable(f, j->job.name);
+	fputc('\n', f);
+}
+
+static void render_csv(const struct cli_job *j, FILE *f)
+{
+	assert_int_equal(cli_csv_field(f, j->job.name), 0);
+	fputc('\n', f);
+}
+
+static char *render(render_fn fn, const struct cli_job *j, size_t *ret_len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, ret_len);
+
+	assert_non_null(f);
+	fn(j, f);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void test_hostile_escape(void **state)
+{
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(hostile_cases); i++) {
+		const struct hostile_case *c = &hostile_cases[i];
+		char *s = cli_printable(c->in);
+		char *q = cli_shell_quote(c->in);
+
+		assert_non_null(s);
+		assert_string_equal(s, c->shown);
+		assert_non_null(q);
+		assert_string_equal(q, c->shell);
+		free(s);
+		free(q);
+	}
+}
+
+/* Every human form of a job shows the text escaped, on the lines it owns. */
+static void test_hostile_render(void **state)
+{
+	static const struct {
+		render_fn fn;
+		const char *what;
+		const char *job_state;
+		size_t lines;
+	} forms[] = {
+	    {render_table, "list table", "queued", 2},
+	    {render_details, "show", "failed_to_start", 13},
+	    {render_exit, "wait", "failed_to_start", 1},
+	    {render_exit, "wait", "cancelled", 1},
+	    {render_put, "printable", "queued", 1},
+	    {render_csv, "csv", "queued", 1},
+	};
+
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(hostile_cases); i++) {
+		const struct hostile_case *c = &hostile_cases[i];
+
+		for (size_t k = 0; k < JQ_ARRAY_SIZE(forms); k++) {
+			struct cli_job j;
+			size_t len;
+			char *out;
+
+			hostile_job(&j, c->in, forms[k].job_state);
+			out = render(forms[k].fn, &j, &len);
+			assert_inert(out, len);
+			if (count_lines(out) != forms[k].lines)
+				fail_msg("%s of case %zu: %zu lines, want %zu:\n%s", forms[k].what,
+					 i, count_lines(out), forms[k].lines, out);
+			if (!strstr(out, forms[k].fn == render_csv ? c->csv : c->shown))
+				fail_msg("%s of case %zu does not show '%s':\n%s", forms[k].what, i,
+					 c->shown, out);
+			free(out);
+			cli_job_release(&j);
+		}
+	}
+}
+
+/* `show` quotes argv for a shell: bash reads the escapes back as the bytes. */
+static void test_hostile_show_argv(void **state)
+{
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(hostile_cases); i++) {
+		const struct hostile_case *c = &hostile_cases[i];
+		struct cli_job j;
+		char *out, *want;
+		size_t len;
+
+		hostile_job(&j, c->in, "running");
+		out = render(render_details, &j, &len);
+		want = jq_asprintf("argv:        sh %s\n", c->shell);
+		assert_non_null(want);
+		if (!strstr(out, want))
+			fail_msg("case %zu: no '%s' in:\n%s", i, want, out);
+		free(want);
+		free(out);
+		cli_job_release(&j);
+	}
+}
+
+/*
+ * JSON is printable ASCII: jansson escapes C0 controls, everything past
+ * U+007F is \uXXXX (so no C1 control or bidi override is raw), DEL is
+ * \u007f; and it reads back as the same text. Invalid UTF-8 never becomes
+ * JSON (the protocol refuses it first; jansson refuses it too).
+ */
+static void test_hostile_json(void **state)
+{
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(hostile_cases); i++) {
+		const struct hostile_case *c = &hostile_cases[i];
+		json_t *v, *back;
+		struct cli_job j;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		hostile_job(&j, c->in, "running");
+		v = cli_job_to_json(&j, CLI_JSON_DETAIL);
+		if (!jq_utf8_valid(c->in, strlen(c->in))) {
+			assert_null(v);
+			cli_job_release(&j);
+			continue;
+		}
+		assert_non_null(v);
+		f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		assert_int_equal(cli_json_print(v, f), 0);
+		assert_int_equal(fclose(f), 0);
+		for (size_t k = 0; k < len; k++)
+			if (buf[k] != '\n' && (buf[k] < 0x20 || buf[k] >= 0x7f))
+				fail_msg("case %zu: byte 0x%02x in JSON:\n%s", i,
+					 (unsigned char)buf[k], buf);
+		back = json_loads(buf, 0, NULL);
+		assert_non_null(back);
+		assert_string_equal(json_string_value(json_object_get(back, "name")), c->in);
+		assert_string_equal(
+		    json_string_value(json_array_get(json_object_get(back, "argv"), 1)), c->in);
+		json_decref(back);
+		json_decref(v);
+		free(buf);
+		cli_job_release(&j);
+	}
 }
 
 static void test_format_age(void **state)
@@ -368,7 +626,7 @@ static void test_table(void **state)
 	assert_string_equal(
 	    buf, "ID    TENANT    USER   STATE    AGE  NAME                              "
 		 "        REASON\n"
-		 "7     acme      bob    queued   30s  nightly?[2J                       "
+		 "7     acme      bob    queued   30s  nightly\\x1b[2J                    "
 		 "        tenant max_running (#2)\n"
 		 "42    acme      alice  failed   0s   build                             "
 		 "        exit 2\n"
@@ -382,11 +640,19 @@ static void test_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_decode_minimal),   cmocka_unit_test(test_decode_full),
-	    cmocka_unit_test(test_decode_malformed), cmocka_unit_test(test_exit_status),
-	    cmocka_unit_test(test_json_minimal),     cmocka_unit_test(test_json_full),
-	    cmocka_unit_test(test_shell_quote),	     cmocka_unit_test(test_printable),
-	    cmocka_unit_test(test_format_age),	     cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_decode_minimal),
+	    cmocka_unit_test(test_decode_full),
+	    cmocka_unit_test(test_decode_malformed),
+	    cmocka_unit_test(test_exit_status),
+	    cmocka_unit_test(test_json_minimal),
+	    cmocka_unit_test(test_json_full),
+	    cmocka_unit_test(test_shell_quote),
+	    cmocka_unit_test(test_format_age),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_hostile_escape),
+	    cmocka_unit_test(test_hostile_render),
+	    cmocka_unit_test(test_hostile_show_argv),
+	    cmocka_unit_test(test_hostile_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
