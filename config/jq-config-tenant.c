@@ -45,6 +45,9 @@ enum {
 	/* cgroups (issue 3): I/O caps */
 	TK_IO_READ_BPS,
 	TK_IO_WRITE_BPS,
+	/* issue 11: a tenant's bytes */
+	TK_MAX_QUEUED_BYTES,
+	TK_MAX_LOG_BYTES_TOTAL,
 	_TK_MAX,
 };
 _Static_assert(_TK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the tenant keys");
@@ -106,6 +109,16 @@ static const struct jq_config_key tenant_keys[_TK_MAX] = {
 			false},
     [TK_IO_WRITE_BPS] = {"io_write_bps", jq_config_parse_size, F(io_write_bps), MIB, TIB, "1M..1T",
 			 false},
+    /*
+     * issue 11: max_queued_bytes 4K..1T (argv + env of the jobs not yet
+     * started, an --array counted once; one submission is at most 1M);
+     * max_log_bytes_total 4K..1024T (log bytes on disk, plus max_log_bytes
+     * reserved per running job).
+     */
+    [TK_MAX_QUEUED_BYTES] = {"max_queued_bytes", jq_config_parse_size, F(max_queued_bytes), 4 * KIB,
+			     TIB, "4K..1T", false},
+    [TK_MAX_LOG_BYTES_TOTAL] = {"max_log_bytes_total", jq_config_parse_size, F(max_log_bytes_total),
+				4 * KIB, 1024 * TIB, "4K..1024T", false},
 };
 
 #define MAX_SANDBOX_PATHS 64
@@ -304,6 +317,8 @@ int jq_config_tenant_add(struct jq_config_parser *p, const char *name)
 	    .nofile = 4096,
 	    .io_read_bps = -1,
 	    .io_write_bps = -1,
+	    .max_queued_bytes = 1024 * MIB,
+	    .max_log_bytes_total = 64 * 1024 * MIB,
 	    .line = p->line,
 	};
 	t->name = strdup(name);

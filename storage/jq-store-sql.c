@@ -43,7 +43,8 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
     [JQ_STMT_ROLLBACK_TO] = "ROLLBACK TO jq_call",
 
     [JQ_STMT_JOB_INSERT] =
-	"INSERT INTO jobs (tenant, user, uid, gid, gids, name, argv, env, cwd, priority, "
+	"INSERT INTO jobs (tenant, user, uid, gid, gids, name, spec_id, array_index, cwd, "
+	"priority, "
 	"req_cpus_milli, req_memory_bytes, req_pids, req_timeout_usec, state, reason, "
 	"submitted_at) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -74,7 +75,7 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
 			     "WHERE id = ?1 AND state = ?5",
     [JQ_STMT_FINISH] = "UPDATE jobs SET state = ?2, reason = ?3, exit_code = ?4, signal = ?5, "
 		       "started_at = ?6, finished_at = ?7, helper_pid = NULL, "
-		       "helper_start_time = NULL WHERE id = ?1 AND state = ?8",
+		       "helper_start_time = NULL, log_bytes = ?9 WHERE id = ?1 AND state = ?8",
     /*
      * Copies the end state and the job's identity just written, so the two
      * rows cannot disagree and the accounting row stands on its own once
@@ -126,6 +127,11 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
 			    "FROM accounting WHERE finished_at >= ?1 "
 			    "AND (cpu_user_usec IS NOT NULL OR cpu_system_usec IS NOT NULL)",
     [JQ_STMT_SCHED_EXPLAIN_READY] = "EXPLAIN QUERY PLAN " SQL_SCHED_PEEK_READY,
+
+    /* a tenant's bytes (issue 11) */
+    [JQ_STMT_SPEC_INSERT] = "INSERT INTO job_specs (tenant, argv, env, waiting_bytes) "
+			    "VALUES (?1, ?2, ?3, ?4)",
+    [JQ_STMT_TENANT_BYTES] = "SELECT queued_bytes, log_bytes FROM tenant_bytes WHERE tenant = ?1",
 };
 
 const char *jq_store_explain_name(enum jq_stmt id)
