@@ -90,34 +90,53 @@ while not os.path.exists(stop):
         open(ready, "w").close()
 print("%d %d" % (int(worst * 1000), n))
 PY
-python3 "$JQ_TMP/probe.py" "$JQ_TMP/jobq.sock" "$probe_id" "$JQ_TMP/ready" "$JQ_TMP/stop" \
-	>"$JQ_TMP/probe.out" &
-probe_pid=$!
-wait_until 20 test -e "$JQ_TMP/ready" || fail "the probe client did not get answers"
+# probe_during CMD...: runs CMD (its output in $JQ_TMP/probe.cmd) while the
+# probe asks; sets worst_ms, probes and cmd_ms (how long CMD took).
+probe_during() {
+	rm -f "$JQ_TMP/ready" "$JQ_TMP/stop"
+	python3 "$JQ_TMP/probe.py" "$JQ_TMP/jobq.sock" "$probe_id" "$JQ_TMP/ready" "$JQ_TMP/stop" \
+		>"$JQ_TMP/probe.out" &
+	local pid=$! rc=0
+	wait_until 20 test -e "$JQ_TMP/ready" || fail "the probe client did not get answers"
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >"$JQ_TMP/probe.cmd" || rc=$?
+	t1=$(date +%s%N)
+	cmd_ms=$(((t1 - t0) / 1000000))
+	touch "$JQ_TMP/stop"
+	wait "$pid" || fail "the probe client failed"
+	read -r worst_ms probes <"$JQ_TMP/probe.out"
+	return "$rc"
+}
+
+# The reference: the same environment submitted once.
+probe_during jq_env "${big_env[@]}" "$JOBQ" submit --tenant globex --hold -- true ||
+	fail "the 960 KiB submit failed"
+one_ms=$worst_ms
+"$JOBQ" cancel "$(cat "$JQ_TMP/probe.cmd")" >/dev/null
 
 db_before=$(($(file_size "$JQ_TMP/jobq.db") + $(file_size "$JQ_TMP/jobq.db-wal")))
-t0=$(date +%s%N)
-first=$(jq_env "${big_env[@]}" "$JOBQ" submit --tenant acme --hold --array 300 -- \
-	sh -c 'printf %s "$BIG0$BIG1$BIG2$BIG3$BIG4$BIG5$BIG6$BIG7" | md5sum' | head -n 1) ||
+probe_during jq_env "${big_env[@]}" "$JOBQ" submit --tenant acme --hold --array 300 -- \
+	sh -c 'printf %s "$BIG0$BIG1$BIG2$BIG3$BIG4$BIG5$BIG6$BIG7" | md5sum' ||
 	fail "the 960 KiB x 300 submit failed"
-t1=$(date +%s%N)
-touch "$JQ_TMP/stop"
-wait "$probe_pid" || fail "the probe client failed"
-read -r worst_ms probes <"$JQ_TMP/probe.out"
+first=$(head -n 1 "$JQ_TMP/probe.cmd")
 db_after=$(($(file_size "$JQ_TMP/jobq.db") + $(file_size "$JQ_TMP/jobq.db-wal")))
 growth=$((db_after - db_before))
 # One copy of the environment is 983,040 bytes. It reaches the WAL first
 # and the database at the next checkpoint (at most 2 x 960 KiB at once),
-# plus 300 small rows and index pages. Measured: 997,040 bytes in each of 4
-# runs (the WAL holds the copy). main: 593,063,576 bytes.
+# plus 300 small rows and index pages. Measured: 997,040-1,062,960 bytes
+# over 7 runs (the WAL holds the copy). main: 593,063,576 bytes.
 [ "$growth" -le $((3 * 1024 * 1024)) ] ||
 	fail "database + WAL grew by $growth bytes for one 960 KiB environment (bound 3 MiB)"
-# The slowest SHOW answered while the submit was handled (most of it is
-# the fsync of the 1 MiB commit). Measured on the 2-core host: 83-119 ms
-# over 4 runs, the bound is 4x that; main: see the issue (1.7 s).
-[ "$worst_ms" -le 500 ] ||
-	fail "a SHOW waited ${worst_ms} ms while the array was stored (bound 500 ms)"
-pass "960 KiB env x 300: database + WAL +$growth bytes, submit $(((t1 - t0) / 1000000)) ms, slowest of $probes SHOWs ${worst_ms} ms"
+# The slowest SHOW answered while the array was stored, against the same
+# while one copy was stored: both store the environment once. Not a time
+# alone: the host runs other suites (load 15 on 2 cores: the array's
+# stall went from 83-119 ms idle to 155-402 ms, one copy's similarly).
+# Bound: 5x the single submit's, at least 1 s. main: 2.6 s idle, 300x one copy's.
+bound=$((one_ms * 5 > 1000 ? one_ms * 5 : 1000))
+[ "$worst_ms" -le "$bound" ] ||
+	fail "a SHOW waited ${worst_ms} ms while the array was stored (one copy: ${one_ms} ms, bound ${bound} ms)"
+pass "960 KiB env x 300: database + WAL +$growth bytes, submit ${cmd_ms} ms, slowest of $probes SHOWs ${worst_ms} ms (one copy: ${one_ms} ms)"
 
 # The first copy runs and sees the whole environment; the rest is cancelled:
 # then no row holds the environment any more.
