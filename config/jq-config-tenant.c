@@ -47,6 +47,9 @@ enum {
 	TK_IO_WRITE_BPS,
 	/* issue 11: policy */
 	TK_MAX_PRIORITY,
+	/* issue 11: a tenant's bytes */
+	TK_MAX_QUEUED_BYTES,
+	TK_MAX_LOG_BYTES_TOTAL,
 	_TK_MAX,
 };
 _Static_assert(_TK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the tenant keys");
@@ -117,6 +120,16 @@ static const struct jq_config_key tenant_keys[_TK_MAX] = {
      */
     [TK_MAX_PRIORITY] = {"max_priority", jq_config_parse_int, F(max_priority), -1000, 1000,
 			 "-1000..1000", false},
+    /*
+     * issue 11: max_queued_bytes 4K..1T (argv + env of the jobs not yet
+     * started, an --array counted once; one submission is at most 1M);
+     * max_log_bytes_total 4K..1024T (log bytes on disk, plus max_log_bytes
+     * reserved per running job).
+     */
+    [TK_MAX_QUEUED_BYTES] = {"max_queued_bytes", jq_config_parse_size, F(max_queued_bytes), 4 * KIB,
+			     TIB, "4K..1T", false},
+    [TK_MAX_LOG_BYTES_TOTAL] = {"max_log_bytes_total", jq_config_parse_size, F(max_log_bytes_total),
+				4 * KIB, 1024 * TIB, "4K..1024T", false},
 };
 
 #define MAX_SANDBOX_PATHS 64
@@ -316,6 +329,8 @@ int jq_config_tenant_add(struct jq_config_parser *p, const char *name)
 	    .io_read_bps = -1,
 	    .io_write_bps = -1,
 	    .max_priority = 0,
+	    .max_queued_bytes = 1024 * MIB,
+	    .max_log_bytes_total = 64 * 1024 * MIB,
 	    .line = p->line,
 	};
 	t->name = strdup(name);

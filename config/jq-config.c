@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "jq-config-internal.h"
+#include "jq-parse.h"
 #include "jq-paths.h"
 
 /* Large enough for thousands of tenants; read whole into memory. */
@@ -44,6 +45,8 @@ static int parse_enforce(struct jq_config_parser *p, const struct jq_config_key 
 			 const char *value);
 static int parse_accounting_retention(struct jq_config_parser *p, const struct jq_config_key *k,
 				      void *obj, const char *value);
+static int parse_min_free_space(struct jq_config_parser *p, const struct jq_config_key *k,
+				void *obj, const char *value);
 
 enum {
 	DK_SOCKET,
@@ -59,9 +62,10 @@ enum {
 	DK_ACCOUNTING_RETENTION,
 	DK_FAIRSHARE_HALF_LIFE,
 	DK_MEMORY_BUDGET,
-	DK_ENFORCE,  /* cgroups (issue 3) */
-	DK_SECCOMP,  /* sandbox (issue 4) */
-	DK_SHUTDOWN, /* restarts (issue 7) */
+	DK_ENFORCE,	   /* cgroups (issue 3) */
+	DK_SECCOMP,	   /* sandbox (issue 4) */
+	DK_SHUTDOWN,	   /* restarts (issue 7) */
+	DK_MIN_FREE_SPACE, /* issue 11 */
 	_DK_MAX,
 };
 _Static_assert(_DK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the daemon keys");
@@ -84,6 +88,9 @@ _Static_assert(_DK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the 
  *   (default: MemTotal, read by jobqd).
  * - accounting_retention 1s..36500d or "forever" (the default): accounting
  *   rows outlive their jobs; a row is kept at least as long as its job.
+ * - min_free_space 0..90% of the file system, or a size 0..1T: below it
+ *   on the file system of state_dir or of the database, new submissions
+ *   are refused (0 turns the check off).
  */
 static const struct jq_config_key daemon_keys[_DK_MAX] = {
     [DK_SOCKET] = {"socket", jq_config_parse_path, F(socket), 1, JQ_SOCKET_PATH_MAX, NULL, false},
@@ -111,6 +118,8 @@ static const struct jq_config_key daemon_keys[_DK_MAX] = {
     [DK_ENFORCE] = {"enforce", parse_enforce, F(enforce_warn), 0, 0, "refuse|warn", false},
     [DK_SECCOMP] = {"seccomp", parse_seccomp, F(seccomp), 0, 0, "default|off", false},
     [DK_SHUTDOWN] = {"shutdown", parse_shutdown, F(shutdown), 0, 0, "leave|drain|kill", false},
+    [DK_MIN_FREE_SPACE] = {"min_free_space", parse_min_free_space, F(min_free_bytes), 0, TIB,
+			   "0%..90% or 0..1T", false},
 };
 
 static int parse_cgroup(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
@@ -206,6 +215,29 @@ static int parse_accounting_retention(struct jq_config_parser *p, const struct j
 	return jq_config_parse_duration(p, k, obj, value);
 }
 
+/* issue 11: "5%" of the file system, or a size; the other field is set to -1. */
+static int parse_min_free_space(struct jq_config_parser *p, const struct jq_config_key *k,
+				void *obj, const char *value)
+{
+	struct jq_config *c = obj;
+	size_t n = strlen(value);
+	int64_t pct;
+
+	if (n > 1 && value[n - 1] == '%') {
+		_cleanup_free_ char *num = strndup(value, n - 1);
+		if (!num)
+			return jq_config_fail(p, p->line, -ENOMEM, k->name, NULL, "out of memory");
+		if (jq_parse_int64(num, 0, 90, &pct) < 0)
+			return jq_config_fail(p, p->line, -ERANGE, k->name, value,
+					      "not a percentage in 0%%..90%%");
+		c->min_free_percent = pct;
+		c->min_free_bytes = -1;
+		return 0;
+	}
+	c->min_free_percent = -1;
+	return jq_config_parse_size(p, k, obj, value);
+}
+
 void jq_config_free(struct jq_config *c)
 {
 	if (!c)
@@ -299,6 +331,8 @@ static int config_new(const char *path, struct jq_config **ret)
 	c->accounting_retention_usec = -1;
 	c->fairshare_half_life_usec = HOUR;
 	c->memory_budget = -1;
+	c->min_free_percent = 5;
+	c->min_free_bytes = -1;
 	c->synchronous = JQ_CONFIG_SYNC_FULL;
 	*ret = TAKE_PTR(c);
 	return 0;

@@ -72,7 +72,10 @@ struct jq_tenant_config {
 	int64_t io_write_bps; /* -1 = no cap */
 	/* issue 11: the highest --priority a member may ask for, -1000..1000, default 0 */
 	int64_t max_priority;
-	int line; /* line of the [tenant.NAME] header */
+	/* issue 11: a tenant's bytes */
+	int64_t max_queued_bytes;    /* argv + env of its jobs not yet started, default 1G */
+	int64_t max_log_bytes_total; /* logs its jobs hold on disk (+ reserved), default 64G */
+	int line;		     /* line of the [tenant.NAME] header */
 };
 
 struct jq_config {
@@ -96,6 +99,12 @@ struct jq_config {
 	int64_t memory_budget;		  /* bytes for all running jobs, -1 = MemTotal */
 	/* cgroups (issue 3) */
 	bool enforce_warn; /* enforce = warn: unenforceable limits are logged, not refused */
+	/*
+	 * issue 11: min_free_space, one of the two set (the other -1): new
+	 * work is refused below it on state_dir's or the database's file system
+	 */
+	int64_t min_free_percent; /* 0..90, default 5 */
+	int64_t min_free_bytes;
 	struct jq_tenant_config *tenants;
 	size_t n_tenants;
 };

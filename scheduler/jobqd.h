@@ -75,6 +75,7 @@ struct jq_run {
 	uv_poll_t poll;	   /* adopted helpers */
 	int pidfd;
 	int64_t memory_limit; /* cgroups (issue 3): effective job limit, -1 = none */
+	int64_t log_cap; /* issue 11: bytes of logs it may write (reserved against its tenant) */
 };
 
 struct jq_daemon {
@@ -259,6 +260,21 @@ void jq_cgroups_reconcile(struct jq_daemon *d);
 void jq_cgroups_release(struct jq_daemon *d);
 /* req-doctor.c: DOCTOR */
 void jq_request_doctor(struct jq_client *c, const struct jq_msg *m);
+
+/* budgets.c (issue 11): a tenant's bytes and the free disk space */
+/*
+ * Refuses a submission of bytes (argv + env, stored once) to t when
+ * state_dir's or the database's file system is below min_free_space
+ * (ENOSPC) or the tenant would pass max_queued_bytes or has reached
+ * max_log_bytes_total (EDQUOT): then the client has its error and true is
+ * returned. false: go on.
+ */
+bool jq_budget_refused(struct jq_client *c, const struct jq_tenant_config *t, int64_t bytes);
+/* The log bytes a job of t starting now may write: max_log_bytes, or less within the budget. */
+int64_t jq_budget_log_room(struct jq_daemon *d, const struct jq_tenant_config *t);
+/* Log bytes the running jobs of tenant may still write (their caps); their number in *ret_running.
+ */
+int64_t jq_budget_log_reserved(struct jq_daemon *d, const char *tenant, size_t *ret_running);
 
 /* auth.c */
 int jq_peer_load(struct jq_peer *p, int fd);

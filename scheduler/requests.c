@@ -357,6 +357,8 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 		       "tenant '%s' has %" PRId64 " waiting jobs: %" PRId64
 		       " more would pass its max_queued (%" PRId64 ")",
 		       tenant, count, copies, t->max_queued);
+	if (jq_budget_refused(c, t, (int64_t)bytes))
+		return;
 
 	j.tenant = (char *)tenant;
 	j.user = c->peer.user;

@@ -117,6 +117,41 @@ static char *oom_reason(struct jq_daemon *d, const struct jq_run *run,
 	return jq_asprintf("killed: out of memory (%slimit %s, peak %s)", whose, lim, peak);
 }
 
+/*
+ * issue 11: the bytes of the job's logs on disk, counted against its
+ * tenant's max_log_bytes_total until retention removes the run directory.
+ */
+static int64_t log_bytes(const char *run_dir)
+{
+	static const char *const files[] = {JQ_EXEC_STDOUT_FILE, JQ_EXEC_STDERR_FILE};
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *p = jq_asprintf("%s/%s", run_dir, files[i]);
+		struct stat st;
+
+		if (!p)
+			return -1;
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+			sum += st.st_size;
+	}
+	return sum;
+}
+
+/*
+ * issue 11: once the end is recorded, the spec (argv and the whole
+ * environment, up to 1M) is of no use any more: recovery reads a spec only
+ * for a job still starting. The logs stay until retention.
+ */
+static void spec_remove(const struct jq_run *run)
+{
+	_cleanup_free_ char *p = jq_asprintf("%s/%s", run->run_dir, JQ_EXEC_SPEC_FILE);
+
+	if (p && unlink(p) < 0 && errno != ENOENT)
+		jq_log_warning("job %" PRId64 ": cannot remove '%s': %s, ignoring", run->id, p,
+			       strerror(errno));
+}
+
 /* Turns the helper's result into the job's end state and accounting. */
 static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_status)
 {
@@ -166,10 +201,16 @@ static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_s
 			reason = jq_asprintf("killed by signal %" PRId64 " (SIG%s)", res.signal,
 					     signal_name((int)res.signal));
 		}
-		if (res.log_truncated && reason == NULL)
+		if (res.log_truncated && reason == NULL && run->log_cap >= 0 &&
+		    run->log_cap < d->config->max_log_bytes)
+			reason = jq_asprintf("output truncated at %" PRId64
+					     " bytes (its tenant's max_log_bytes_total)",
+					     run->log_cap);
+		else if (res.log_truncated && reason == NULL)
 			reason = strdup("output truncated at max_log_bytes");
 	}
 	f.reason = reason;
+	f.log_bytes = log_bytes(run->run_dir);
 	/* cgroups (issue 3): the helper removed the job's cgroup; make sure. */
 	if (r >= 0 && res.cgroup_note)
 		jq_log_warning("job %" PRId64 ": %s", run->id, res.cgroup_note);
@@ -183,6 +224,8 @@ static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_s
 	else
 		jq_log_info("job %" PRId64 " %s%s%s", run->id, jq_job_state_to_string(f.state),
 			    reason ? ": " : "", reason ? reason : "");
+	if (r >= 0)
+		spec_remove(run);
 	jq_exec_result_release(&res);
 	run_unlink(d, run);
 	jq_requests_job_ended(d, run->id);
@@ -453,7 +496,9 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	spec.env = env;
 	spec.cwd = j->cwd;
 	spec.limits = eff;
-	spec.max_log_bytes = d->config->max_log_bytes;
+	/* issue 11: within what is left of the tenant's max_log_bytes_total */
+	spec.max_log_bytes = jq_budget_log_room(d, t);
+	run->log_cap = spec.max_log_bytes;
 	spec.kill_grace_usec = d->config->kill_grace_usec;
 	spec.cgroup_mode = jq_cg_mode(d->cg);
 	spec.cgroup_paths = cg_paths;
@@ -631,6 +676,7 @@ static int adopt(struct jq_daemon *d, const struct jq_job *j)
 	run->id = j->id;
 	run->adopted = true;
 	run->memory_limit = j->effective.memory_bytes; /* cgroups (issue 3) */
+	run->log_cap = d->config->max_log_bytes;       /* issue 11: its spec may say less */
 	run->pidfd = fd;
 	run->helper_pid = (pid_t)j->helper_pid;
 	run->tenant = strdup(j->tenant);
@@ -709,8 +755,10 @@ int jq_runner_recover(struct jq_daemon *d)
 			continue;
 		}
 		/* The helper is gone: its result, if it wrote one, says how the job ended. */
-		struct jq_run tmp = {
-		    .daemon = d, .id = j.id, .memory_limit = j.effective.memory_bytes};
+		struct jq_run tmp = {.daemon = d,
+				     .id = j.id,
+				     .memory_limit = j.effective.memory_bytes,
+				     .log_cap = d->config->max_log_bytes};
 		tmp.run_dir = jq_exec_run_dir(d->config->state_dir, j.id);
 		struct jq_exec_result res = {0};
 		if (tmp.run_dir && jq_exec_result_read(tmp.run_dir, &res) >= 0) {

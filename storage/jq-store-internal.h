@@ -80,23 +80,27 @@ enum jq_stmt {
 	JQ_STMT_QUEUE_WALK,
 	JQ_STMT_EXPLAIN_PAGE_VISIBLE,
 	JQ_STMT_EXPLAIN_PAGE_ALL,
+	/* a tenant's bytes (issue 11): jq-store-bytes.c */
+	JQ_STMT_SPEC_INSERT,
+	JQ_STMT_TENANT_BYTES,
 	_JQ_STMT_MAX,
 };
 
 /*
  * The columns every job SELECT returns, in the order of enum jq_job_col:
- * the job (alias j) and its accounting row (alias a, NULLs without one).
+ * the job (alias j), its command (alias s, job_specs) and its accounting
+ * row (alias a, NULLs without one).
  */
 #define JQ_JOB_COLUMNS                                                                             \
-	"j.id, j.tenant, j.user, j.uid, j.gid, j.gids, j.name, j.argv, j.env, j.cwd, j.priority, " \
+	"j.id, j.tenant, j.user, j.uid, j.gid, j.gids, j.name, s.argv, s.env, j.cwd, j.priority, " \
 	"j.req_cpus_milli, j.req_memory_bytes, j.req_pids, j.req_timeout_usec, "                   \
 	"j.eff_cpus_milli, j.eff_memory_bytes, j.eff_pids, j.eff_timeout_usec, "                   \
 	"j.state, j.reason, j.submitted_at, j.started_at, j.finished_at, j.exit_code, j.signal, "  \
 	"j.helper_pid, j.helper_start_time, "                                                      \
 	"a.job_id, a.cpu_user_usec, a.cpu_system_usec, a.memory_peak_bytes, a.io_read_bytes, "     \
-	"a.io_write_bytes, a.wall_usec, a.queue_wait_usec, "                                       \
-	"j.hold_admin "                                                                            \
-	"FROM jobs j LEFT JOIN accounting a ON a.job_id = j.id "
+	"a.io_write_bytes, a.wall_usec, a.queue_wait_usec, j.hold_admin, j.array_index "           \
+	"FROM jobs j JOIN job_specs s ON s.id = j.spec_id LEFT JOIN accounting a ON a.job_id = "   \
+	"j.id "
 
 enum jq_job_col {
 	JQ_COL_ID,
@@ -136,6 +140,7 @@ enum jq_job_col {
 	JQ_COL_ACCT_WALL,
 	JQ_COL_ACCT_QUEUE_WAIT,
 	JQ_COL_HOLD_ADMIN,
+	JQ_COL_ARRAY_INDEX, /* issue 11: the copy's JOBQ_ARRAY_INDEX, NULL outside an --array */
 	_JQ_COL_MAX,
 };
 
@@ -194,5 +199,23 @@ int jq_store_strv_encode(char *const *v, char **ret_buf, size_t *ret_len);
 int jq_store_strv_decode(const void *buf, size_t len, char ***ret);
 int jq_store_ids_encode(const int64_t *ids, size_t n, uint8_t **ret_buf, size_t *ret_len);
 int jq_store_ids_decode(const void *buf, size_t len, int64_t **ret, size_t *ret_n);
+
+/*
+ * Issue 11 (jq-store-bytes.c): stores argv and env (without any
+ * JOBQ_ARRAY_INDEX entry when array is set) as one job_specs row of
+ * tenant, inside the caller's transaction; its id in *ret_spec_id.
+ */
+int jq_store_spec_insert_locked(struct jq_store *s, const char *tenant, char *const *argv,
+				char *const *env, bool array, int64_t *ret_spec_id);
+/*
+ * Inserts one job of spec_id (array_index -1 outside an --array) and its
+ * --after rows, inside the caller's transaction. j is checked by the caller.
+ */
+int jq_store_job_insert_locked(struct jq_store *s, const struct jq_job *j, int64_t spec_id,
+			       int64_t array_index, int64_t *ret_id);
+/* Appends JOBQ_ARRAY_INDEX=index to the NULL-terminated *env (reallocated). */
+int jq_store_env_add_index(char ***env, int64_t index);
+/* Checks the parts of j that jq_store_job_insert() needs: 0 or -EINVAL / -E2BIG. */
+int jq_store_job_check(const struct jq_job *j);
 
 #endif

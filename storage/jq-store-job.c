@@ -130,6 +130,9 @@ static int job_from_row(struct jq_store *s, sqlite3_stmt *st, struct jq_job *j)
 	if (!j->argv || !j->argv[0])
 		return -EIO;
 	TRY(column_strv(st, JQ_COL_ENV, &j->env));
+	/* an --array copy: the shared environment plus its own index (issue 11) */
+	if (j->env && sqlite3_column_type(st, JQ_COL_ARRAY_INDEX) != SQLITE_NULL)
+		TRY(jq_store_env_add_index(&j->env, sqlite3_column_int64(st, JQ_COL_ARRAY_INDEX)));
 	TRY(jq_store_column_strdup(st, JQ_COL_CWD, &j->cwd));
 	j->priority = sqlite3_column_int64(st, JQ_COL_PRIORITY);
 
@@ -192,8 +195,8 @@ static int load_one(struct jq_store *s, sqlite3_stmt *st, struct jq_job *ret)
 
 struct insert_data {
 	const struct jq_job *j;
-	char *argv, *env;
-	size_t argv_len, env_len;
+	int64_t spec_id;
+	int64_t array_index;
 	uint8_t *gids;
 	size_t gids_len;
 	int64_t submitted_at;
@@ -213,8 +216,8 @@ static int insert_locked(struct jq_store *s, const struct insert_data *d, int64_
 		TRY(jq_store_bind_opt(st, 4, j->gid));
 		TRY(bind_blob(st, 5, j->n_gids > 0, d->gids, d->gids_len));
 		TRY(bind_text(st, 6, j->name));
-		TRY(bind_blob(st, 7, true, d->argv, d->argv_len));
-		TRY(bind_blob(st, 8, j->env != NULL, d->env, d->env_len));
+		TRY(bind_i64(st, 7, d->spec_id));
+		TRY(jq_store_bind_opt(st, 8, d->array_index));
 		TRY(bind_text(st, 9, j->cwd));
 		TRY(bind_i64(st, 10, j->priority));
 		TRY(jq_store_bind_opt(st, 11, j->requested.cpus_milli));
@@ -241,17 +244,8 @@ static int insert_locked(struct jq_store *s, const struct insert_data *d, int64_
 	return 0;
 }
 
-int jq_store_job_insert(struct jq_store *s, const struct jq_job *j, int64_t *ret_id)
+int jq_store_job_check(const struct jq_job *j)
 {
-	_cleanup_free_ char *argv = NULL, *env = NULL;
-	_cleanup_free_ uint8_t *gids = NULL;
-	struct insert_data d = {.j = j};
-	int64_t id = -1;
-	bool own;
-	int r;
-
-	if (!s || !j || !ret_id)
-		return -EINVAL;
 	if (!j->tenant || !j->user || !j->cwd || !j->argv || !j->argv[0])
 		return -EINVAL;
 	if (j->state != JQ_JOB_QUEUED && j->state != JQ_JOB_HELD)
@@ -262,25 +256,39 @@ int jq_store_job_insert(struct jq_store *s, const struct jq_job *j, int64_t *ret
 		return -EINVAL;
 	if (j->n_gids > JQ_STORE_MAX_GIDS || j->n_after > JQ_STORE_MAX_AFTER)
 		return -E2BIG;
+	return 0;
+}
 
-	r = jq_store_strv_encode(j->argv, &argv, &d.argv_len);
-	if (r < 0)
-		return r;
-	r = jq_store_strv_encode(j->env, &env, &d.env_len);
-	if (r < 0)
-		return r;
-	r = jq_store_ids_encode(j->gids, j->n_gids, &gids, &d.gids_len);
-	if (r < 0)
-		return r;
-	d.argv = argv;
-	d.env = env;
+int jq_store_job_insert_locked(struct jq_store *s, const struct jq_job *j, int64_t spec_id,
+			       int64_t array_index, int64_t *ret_id)
+{
+	_cleanup_free_ uint8_t *gids = NULL;
+	struct insert_data d = {.j = j, .spec_id = spec_id, .array_index = array_index};
+
+	TRY(jq_store_ids_encode(j->gids, j->n_gids, &gids, &d.gids_len));
 	d.gids = gids;
 	d.submitted_at = j->submitted_at >= 0 ? j->submitted_at : jq_now_usec();
+	return insert_locked(s, &d, ret_id);
+}
+
+int jq_store_job_insert(struct jq_store *s, const struct jq_job *j, int64_t *ret_id)
+{
+	int64_t id = -1, spec_id;
+	bool own;
+	int r;
+
+	if (!s || !j || !ret_id)
+		return -EINVAL;
+	r = jq_store_job_check(j);
+	if (r < 0)
+		return r;
 
 	r = jq_store_call_begin(s, &own);
 	if (r < 0)
 		return r;
-	r = insert_locked(s, &d, &id);
+	r = jq_store_spec_insert_locked(s, j->tenant, j->argv, j->env, false, &spec_id);
+	if (r >= 0)
+		r = jq_store_job_insert_locked(s, j, spec_id, -1, &id);
 	r = jq_store_call_end(s, own, r);
 	if (r < 0)
 		return r;
@@ -640,6 +648,7 @@ static int finish_locked(struct jq_store *s, int64_t id, const struct jq_store_f
 		TRY(jq_store_bind_opt(st, 6, started));
 		TRY(bind_i64(st, 7, finished));
 		TRY(bind_state(st, 8, cur.state));
+		TRY(jq_store_bind_opt(st, 9, f->log_bytes >= 0 ? f->log_bytes : -1));
 		TRY(step_update(s, st));
 	}
 

@@ -18,9 +18,6 @@
 #include "jq-time.h"
 #include "jq-util.h"
 
-#define ARRAY_KEY     "JOBQ_ARRAY_INDEX="
-#define ARRAY_KEY_LEN (sizeof(ARRAY_KEY) - 1)
-
 static int bind_rc(sqlite3_stmt *st, int rc)
 {
 	return rc == SQLITE_OK ? 0 : jq_store_errno(sqlite3_db_handle(st), rc);
@@ -85,44 +82,17 @@ static int cancel_failed(struct jq_store *s, int64_t id, int64_t dep)
 				   });
 }
 
-/* j's environment with JOBQ_ARRAY_INDEX=k in place of any submitted one. */
-static char **array_env(char *const *env, int64_t k)
+/*
+ * One job of the submission: copy k of an --array (index -1 outside one)
+ * of the job_specs row spec_id, with its dependencies.
+ */
+static int submit_one(struct jq_store *s, const struct jq_job *j, int64_t spec_id,
+		      const int64_t *after_any, size_t n_any, int64_t index, int64_t *ret_id)
 {
-	size_t n = jq_strv_length((char **)env), m = 0;
-	char **v = calloc(n + 2, sizeof(char *));
-
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(env[i], ARRAY_KEY, ARRAY_KEY_LEN))
-			v[m++] = env[i];
-	v[m] = jq_asprintf(ARRAY_KEY "%" PRId64, k);
-	if (!v[m]) {
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
-static int submit_one(struct jq_store *s, const struct jq_job *tmpl, const int64_t *after_any,
-		      size_t n_any, int64_t copies, int64_t k, int64_t *ret_id)
-{
-	struct jq_job j = *tmpl;
-	char **env = NULL;
 	int64_t id, dep;
 	int r;
 
-	if (copies > 1) {
-		env = array_env(tmpl->env, k);
-		if (!env)
-			return -ENOMEM;
-		j.env = env;
-	}
-	r = jq_store_job_insert(s, &j, &id);
-	if (env) {
-		free(env[jq_strv_length(env) - 1]);
-		free(env);
-	}
+	r = jq_store_job_insert_locked(s, j, spec_id, index, &id);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n_any; i++) {
@@ -130,7 +100,7 @@ static int submit_one(struct jq_store *s, const struct jq_job *tmpl, const int64
 		if (r < 0)
 			return r;
 	}
-	if (j.n_after + n_any > 0) {
+	if (j->n_after + n_any > 0) {
 		r = id_exec(s, JQ_STMT_SCHED_DEPS_COUNT, id, 0, false);
 		if (r < 0)
 			return r;
@@ -149,18 +119,23 @@ static int submit_one(struct jq_store *s, const struct jq_job *tmpl, const int64
 int jq_store_sched_submit(struct jq_store *s, const struct jq_job *j, const int64_t *after_any,
 			  size_t n_after_any, int64_t copies, int64_t *ret_first_id)
 {
-	int64_t first = -1, id;
+	int64_t first = -1, id, spec_id;
 	bool own;
 	int r;
 
 	if (!s || !j || copies < 1 || copies > JQ_STORE_MAX_ARRAY ||
 	    n_after_any > JQ_STORE_MAX_AFTER || (n_after_any && !after_any))
 		return -EINVAL;
+	r = jq_store_job_check(j);
+	if (r < 0)
+		return r;
 	r = jq_store_call_begin(s, &own);
 	if (r < 0)
 		return r;
+	/* issue 11: the copies of an --array share one stored argv and env */
+	r = jq_store_spec_insert_locked(s, j->tenant, j->argv, j->env, copies > 1, &spec_id);
 	for (int64_t k = 0; k < copies && r >= 0; k++) {
-		r = submit_one(s, j, after_any, n_after_any, copies, k, &id);
+		r = submit_one(s, j, spec_id, after_any, n_after_any, copies > 1 ? k : -1, &id);
 		if (r >= 0 && k == 0)
 			first = id;
 	}

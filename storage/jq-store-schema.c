@@ -216,10 +216,97 @@ static const char migration_v3[] =
  *   (jobs_uid) and the jobs of the tenants they administer
  *   (jobs_tenant_state), so a user with few visible jobs never makes the
  *   daemon walk everyone's rows.
+ *
+ * - A tenant's bytes are bounded. A job's command and environment move to job_specs, one row per
+ * submission: the copies of `submit --array N` share it (and keep only
+ * their index, jobs.array_index), so an array costs one copy of its
+ * argv/env, not N. The environment is dropped (env NULL, waiting_bytes 0)
+ * as soon as no job of the row can start any more: once every job of it
+ * is past `starting` (the run directory's spec holds it for jobq-exec; a
+ * job requeued by recovery goes starting -> queued and so still has it).
+ * argv stays while any job of the row exists (`jobq show`).
+ *
+ * tenant_bytes keeps per tenant what admission checks (max_queued_bytes,
+ * max_log_bytes_total) in O(1): the bytes of job_specs rows whose jobs
+ * wait, and the log bytes of its ended jobs still on disk (jobs.log_bytes,
+ * written when a job ends; retention deletes the row with the logs). The
+ * triggers below keep both exact in the transaction of every change, so
+ * no caller (retention included) can forget them.
  */
-static const char migration_v4[] = "ALTER TABLE jobs ADD COLUMN hold_admin TEXT;\n"
-				   "CREATE INDEX jobs_uid ON jobs(uid);\n"
-				   "PRAGMA user_version = 4;\n";
+static const char migration_v4[] =
+    "ALTER TABLE jobs ADD COLUMN hold_admin TEXT;\n"
+    "CREATE INDEX jobs_uid ON jobs(uid);\n"
+    "CREATE TABLE job_specs (           -- a submission's command; the jobs of an --array share "
+    "it\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant TEXT NOT NULL,\n"
+    "  argv BLOB NOT NULL,              -- NUL-terminated strings, concatenated\n"
+    "  env BLOB,                        -- \"K=V\" strings, same form; NULL once no job of it can "
+    "start\n"
+    "  waiting_bytes INTEGER NOT NULL DEFAULT 0 -- length(argv) + length(env) while a job of it "
+    "waits, else 0\n"
+    ");\n"
+    "ALTER TABLE jobs ADD COLUMN spec_id INTEGER REFERENCES job_specs(id); -- its command: "
+    "job_specs.id\n"
+    "ALTER TABLE jobs ADD COLUMN array_index INTEGER; -- JOBQ_ARRAY_INDEX of an --array copy, else "
+    "NULL\n"
+    "ALTER TABLE jobs ADD COLUMN log_bytes INTEGER;   -- stdout + stderr bytes on disk, once "
+    "ended\n"
+    "INSERT INTO job_specs (id, tenant, argv, env, waiting_bytes)\n"
+    "  SELECT id, tenant, argv,\n"
+    "    CASE WHEN state IN ('queued', 'held', 'starting') THEN env END,\n"
+    "    CASE WHEN state IN ('queued', 'held', 'starting')\n"
+    "      THEN length(argv) + coalesce(length(env), 0) ELSE 0 END\n"
+    "  FROM jobs;\n"
+    "UPDATE jobs SET spec_id = id;\n"
+    "ALTER TABLE jobs DROP COLUMN argv;\n"
+    "ALTER TABLE jobs DROP COLUMN env;\n"
+    "CREATE INDEX jobs_spec ON jobs(spec_id, state);\n"
+    "CREATE TABLE tenant_bytes (        -- what admission checks, kept by the triggers below\n"
+    "  tenant TEXT PRIMARY KEY,\n"
+    "  queued_bytes INTEGER NOT NULL DEFAULT 0, -- sum of job_specs.waiting_bytes\n"
+    "  log_bytes INTEGER NOT NULL DEFAULT 0     -- sum of jobs.log_bytes\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO tenant_bytes (tenant, queued_bytes)\n"
+    "  SELECT tenant, sum(waiting_bytes) FROM job_specs GROUP BY tenant;\n"
+    "CREATE TRIGGER job_specs_added AFTER INSERT ON job_specs BEGIN\n"
+    "  INSERT INTO tenant_bytes (tenant, queued_bytes) VALUES (new.tenant, new.waiting_bytes)\n"
+    "    ON CONFLICT (tenant) DO UPDATE SET queued_bytes = queued_bytes + excluded.queued_bytes;\n"
+    "END;\n"
+    "CREATE TRIGGER job_specs_waiting AFTER UPDATE OF waiting_bytes ON job_specs\n"
+    "  WHEN new.waiting_bytes IS NOT old.waiting_bytes BEGIN\n"
+    "  UPDATE tenant_bytes SET queued_bytes = queued_bytes + new.waiting_bytes - "
+    "old.waiting_bytes\n"
+    "    WHERE tenant = new.tenant;\n"
+    "END;\n"
+    "CREATE TRIGGER job_specs_deleted AFTER DELETE ON job_specs WHEN old.waiting_bytes <> 0 BEGIN\n"
+    "  UPDATE tenant_bytes SET queued_bytes = queued_bytes - old.waiting_bytes\n"
+    "    WHERE tenant = old.tenant;\n"
+    "END;\n"
+    /* The state list is written as a literal so that jobs_spec serves the lookup. */
+    "CREATE TRIGGER jobs_started AFTER UPDATE OF state ON jobs\n"
+    "  WHEN old.state IN ('queued', 'held', 'starting')\n"
+    "  AND new.state NOT IN ('queued', 'held', 'starting') BEGIN\n"
+    "  UPDATE job_specs SET env = NULL, waiting_bytes = 0 WHERE id = new.spec_id\n"
+    "    AND NOT EXISTS (SELECT 1 FROM jobs WHERE spec_id = new.spec_id\n"
+    "      AND state IN ('queued', 'held', 'starting'));\n"
+    "END;\n"
+    "CREATE TRIGGER jobs_log_bytes AFTER UPDATE OF log_bytes ON jobs\n"
+    "  WHEN new.log_bytes IS NOT old.log_bytes BEGIN\n"
+    "  INSERT INTO tenant_bytes (tenant, log_bytes)\n"
+    "    VALUES (new.tenant, coalesce(new.log_bytes, 0) - coalesce(old.log_bytes, 0))\n"
+    "    ON CONFLICT (tenant) DO UPDATE SET log_bytes = log_bytes + excluded.log_bytes;\n"
+    "END;\n"
+    "CREATE TRIGGER jobs_deleted AFTER DELETE ON jobs BEGIN\n"
+    "  UPDATE tenant_bytes SET log_bytes = log_bytes - coalesce(old.log_bytes, 0)\n"
+    "    WHERE tenant = old.tenant AND old.log_bytes IS NOT NULL;\n"
+    "  DELETE FROM job_specs WHERE id = old.spec_id\n"
+    "    AND NOT EXISTS (SELECT 1 FROM jobs WHERE spec_id = old.spec_id);\n"
+    "  UPDATE job_specs SET env = NULL, waiting_bytes = 0 WHERE id = old.spec_id\n"
+    "    AND NOT EXISTS (SELECT 1 FROM jobs WHERE spec_id = old.spec_id\n"
+    "      AND state IN ('queued', 'held', 'starting'));\n"
+    "END;\n"
+    "PRAGMA user_version = 4;\n";
 
 struct migration {
 	int version;

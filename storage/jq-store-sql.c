@@ -51,7 +51,7 @@
 	"json_each(?2))) " SQL_PAGE_FILTERS
 #define SQL_PAGE_IDS_ALL "SELECT id FROM jobs WHERE ?1 IS NULL AND ?2 IS NULL " SQL_PAGE_FILTERS
 #define SQL_PAGE(ids)                                                                              \
-	"SELECT j.id, j.tenant, j.user, j.uid, j.name, substr(j.argv, 1, " JQ_STORE_PAGE_ARGV_SQL  \
+	"SELECT j.id, j.tenant, j.user, j.uid, j.name, substr(s.argv, 1, " JQ_STORE_PAGE_ARGV_SQL  \
 	"), j.priority, j.req_cpus_milli, j.req_memory_bytes, j.req_pids, j.req_timeout_usec, "    \
 	"j.eff_cpus_milli, j.eff_memory_bytes, j.eff_pids, j.eff_timeout_usec, j.state, "          \
 	"j.reason, j.submitted_at, j.started_at, j.finished_at, j.exit_code, j.signal, "           \
@@ -60,7 +60,8 @@
 	"CASE WHEN j.state = 'queued' AND j.deps_pending > 0 THEN (SELECT min(d.dep_id) "          \
 	"FROM job_deps d JOIN jobs p ON p.id = d.dep_id WHERE d.job_id = j.id "                    \
 	"AND p.state IN ('queued', 'held', 'starting', 'running')) END, j.hold_admin "             \
-	"FROM jobs j LEFT JOIN accounting a ON a.job_id = j.id WHERE j.id IN (" ids ") "           \
+	"FROM jobs j JOIN job_specs s ON s.id = j.spec_id LEFT JOIN accounting a "                 \
+	"ON a.job_id = j.id WHERE j.id IN (" ids ") "                                              \
 	"ORDER BY j.id DESC"
 /* The tenant's queued jobs in dispatch order (jobs_queued): positions of a page. */
 #define SQL_QUEUE_WALK                                                                             \
@@ -76,7 +77,8 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
     [JQ_STMT_ROLLBACK_TO] = "ROLLBACK TO jq_call",
 
     [JQ_STMT_JOB_INSERT] =
-	"INSERT INTO jobs (tenant, user, uid, gid, gids, name, argv, env, cwd, priority, "
+	"INSERT INTO jobs (tenant, user, uid, gid, gids, name, spec_id, array_index, cwd, "
+	"priority, "
 	"req_cpus_milli, req_memory_bytes, req_pids, req_timeout_usec, state, reason, "
 	"submitted_at) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -114,7 +116,7 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
 			     "WHERE id = ?1 AND state = ?5",
     [JQ_STMT_FINISH] = "UPDATE jobs SET state = ?2, reason = ?3, exit_code = ?4, signal = ?5, "
 		       "started_at = ?6, finished_at = ?7, hold_admin = NULL, helper_pid = NULL, "
-		       "helper_start_time = NULL WHERE id = ?1 AND state = ?8",
+		       "helper_start_time = NULL, log_bytes = ?9 WHERE id = ?1 AND state = ?8",
     /*
      * Copies the end state and the job's identity just written, so the two
      * rows cannot disagree and the accounting row stands on its own once
@@ -174,6 +176,10 @@ const char *const jq_store_sql[_JQ_STMT_MAX] = {
     [JQ_STMT_QUEUE_WALK] = SQL_QUEUE_WALK,
     [JQ_STMT_EXPLAIN_PAGE_VISIBLE] = "EXPLAIN QUERY PLAN " SQL_PAGE(SQL_PAGE_IDS_VISIBLE),
     [JQ_STMT_EXPLAIN_PAGE_ALL] = "EXPLAIN QUERY PLAN " SQL_PAGE(SQL_PAGE_IDS_ALL),
+    /* a tenant's bytes (issue 11) */
+    [JQ_STMT_SPEC_INSERT] = "INSERT INTO job_specs (tenant, argv, env, waiting_bytes) "
+			    "VALUES (?1, ?2, ?3, ?4)",
+    [JQ_STMT_TENANT_BYTES] = "SELECT queued_bytes, log_bytes FROM tenant_bytes WHERE tenant = ?1",
 };
 
 const char *jq_store_explain_name(enum jq_stmt id)

@@ -178,6 +178,8 @@ struct jq_store_finish {
 	int64_t started_at; /* -1 keeps the stored value */
 	int64_t finished_at;
 	const struct jq_accounting *acct;
+	/* issue 11: bytes of its logs on disk (counted against max_log_bytes_total); -1 unknown */
+	int64_t log_bytes;
 };
 
 /*
@@ -340,5 +342,19 @@ int jq_store_sched_usage(struct jq_store *s, int64_t since,
 			 int (*cb)(const char *tenant, int64_t cpu_usec, int64_t finished_at,
 				   void *u),
 			 void *userdata);
+
+/*
+ * A tenant's bytes (issue 11), kept exact by the schema's triggers in the
+ * transaction of every change (docs/accounting.md, table tenant_bytes).
+ */
+struct jq_store_tenant_bytes {
+	/* argv + env of its submissions with a job not yet started (an --array counts once) */
+	int64_t queued_bytes;
+	/* stdout + stderr of its ended jobs whose run directory retention has not removed */
+	int64_t log_bytes;
+};
+/* The tenant's bytes into *ret (zeros for a tenant without jobs). */
+int jq_store_tenant_bytes(struct jq_store *s, const char *tenant,
+			  struct jq_store_tenant_bytes *ret);
 
 #endif

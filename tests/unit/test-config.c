@@ -121,6 +121,15 @@ static const struct bad_case bad_cases[] = {
      "t.ini:2: memory_max: out of range 1M..1024T '1K'", -ERANGE},
     {"size overflow", "[tenant.a]\nmemory_max = 99999999999T\n",
      "t.ini:2: memory_max: out of range", -ERANGE},
+    /* issue 11: a tenant's bytes, free space */
+    {"min_free_space percent too high", "[daemon]\nmin_free_space = 91%\n",
+     "t.ini:2: min_free_space: not a percentage in 0%..90% '91%'", -ERANGE},
+    {"min_free_space bad", "[daemon]\nmin_free_space = lots\n",
+     "t.ini:2: min_free_space: not a size", -EINVAL},
+    {"max_queued_bytes too small", "[tenant.a]\nmax_queued_bytes = 1K\n",
+     "t.ini:2: max_queued_bytes: out of range 4K..1T '1K'", -ERANGE},
+    {"max_log_bytes_total too small", "[tenant.a]\nmax_log_bytes_total = 100\n",
+     "t.ini:2: max_log_bytes_total: out of range 4K..1024T '100'", -ERANGE},
     {"bad duration", "[daemon]\nkill_grace = 10x\n",
      "t.ini:2: kill_grace: not a duration (s/m/h/d) '10x'", -EINVAL},
     {"negative duration", "[daemon]\nkill_grace = -1s\n", "t.ini:2: kill_grace: not a", 0},
@@ -380,6 +389,8 @@ static void check_defaults(const struct jq_config *c)
 	assert_int_equal(c->memory_budget, -1);
 	assert_int_equal(c->synchronous, JQ_CONFIG_SYNC_FULL);
 	assert_int_equal(c->shutdown, JQ_SHUTDOWN_LEAVE);
+	assert_int_equal(c->min_free_percent, 5);
+	assert_int_equal(c->min_free_bytes, -1);
 	assert_int_equal(c->n_tenants, 0);
 	assert_null(jq_config_tenant(c, "acme"));
 }
@@ -626,10 +637,38 @@ static const struct good_case good_cases[] = {
      check_equal_timeouts},
 };
 
+/* issue 11 */
+static void check_bytes(const struct jq_config *c)
+{
+	assert_int_equal(c->min_free_percent, -1);
+	assert_int_equal(c->min_free_bytes, 2 * GIB);
+	assert_int_equal(c->tenants[0].max_queued_bytes, 300 * 1024);
+	assert_int_equal(c->tenants[0].max_log_bytes_total, 10 * GIB);
+	/* the defaults */
+	assert_int_equal(c->tenants[1].max_queued_bytes, GIB);
+	assert_int_equal(c->tenants[1].max_log_bytes_total, 64 * GIB);
+}
+
+static void check_bytes_percent(const struct jq_config *c)
+{
+	assert_int_equal(c->min_free_percent, 0);
+	assert_int_equal(c->min_free_bytes, -1);
+}
+
+static const struct good_case bytes_cases[] = {
+    {"byte budgets",
+     "[daemon]\nmin_free_space = 2G\n[tenant.a]\nmax_queued_bytes = 300K\n"
+     "max_log_bytes_total = 10G\n[tenant.b]\n",
+     check_bytes},
+    {"min_free_space off", "[daemon]\nmin_free_space = 0%\n", check_bytes_percent},
+};
+
 static void test_good_files(void **state)
 {
-	for (size_t i = 0; i < JQ_ARRAY_SIZE(good_cases); i++) {
-		const struct good_case *g = &good_cases[i];
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(good_cases) + JQ_ARRAY_SIZE(bytes_cases); i++) {
+		const struct good_case *g = i < JQ_ARRAY_SIZE(good_cases)
+						? &good_cases[i]
+						: &bytes_cases[i - JQ_ARRAY_SIZE(good_cases)];
 		struct jq_config *c = NULL;
 		char sentinel, *err = &sentinel;
 		int r;

@@ -287,8 +287,8 @@ static int acct_cb(const struct jq_job *j, void *userdata)
 	a->has = j->has_accounting;
 	a->acct = j->acct;
 	assert_int_equal(j->n_after, 1);
-	assert_non_null(j->env);
-	assert_string_equal(j->env[0], "K=V");
+	/* issue 11: the environment is dropped once the job has started */
+	assert_null(j->env);
 	return 0;
 }
 
