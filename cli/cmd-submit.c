@@ -4,6 +4,7 @@
 
 #include "cli-internal.h"
 #include "jq-parse.h"
+#include "jq-paths.h"
 
 extern char **environ;
 
@@ -345,6 +346,9 @@ static int submit_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 		return cli_error("current directory '%s' cannot be sent (longer than %d bytes or "
 				 "not UTF-8)",
 				 cwd, JQ_PROTO_MAX_PATH);
+	if (jq_path_kernel_dir(cwd))
+		return cli_error("cannot submit from '%s': jobs cannot run in %s", cwd,
+				 jq_path_kernel_dir(cwd));
 	if (build_env(o, &env) < 0)
 		return cli_error("out of memory");
 	bytes = strv_bytes(job_argv) + strv_bytes(env);
