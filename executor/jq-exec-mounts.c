@@ -30,6 +30,7 @@
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "jq-exec-internal.h"
@@ -62,7 +63,8 @@ struct mounts {
 	struct jq_exec_fail *f;
 	int root; /* "/" of our namespace, O_PATH */
 	struct stat root_st;
-	dev_t host_dev; /* the host's /dev (devtmpfs): its device nodes */
+	dev_t *kernel_devs; /* devices of the host's mounts at or below /proc, /sys, /dev */
+	size_t n_kernel_devs;
 	int cover;	/* root of the hide covers' tmpfs (a directory) */
 	int cover_file; /* the file in it, for paths that are not directories */
 	dev_t cover_dev;
@@ -234,7 +236,9 @@ static int bind_add(struct mounts *m, const char *path, bool rw, bool cwd)
 	k = jq_exec_path_kernel_fs(fd);
 	if (k < 0)
 		return fail(m, step, NULL, path, k);
-	if (k || (b->st.st_dev == m->host_dev && m->host_dev != m->root_st.st_dev))
+	for (size_t i = 0; i < m->n_kernel_devs && !k; i++)
+		k = b->st.st_dev == m->kernel_devs[i];
+	if (k)
 		return fail(m, step, WHY_KERNEL_FS, path, -EPERM);
 	if (b->st.st_dev == m->cover_dev)
 		return fail(m, step, WHY_HIDDEN, path, -EPERM);
@@ -466,17 +470,66 @@ static int dev_setup(struct mounts *m)
 }
 
 /*
+ * The device numbers of the host's mounts at or below /proc, /sys and
+ * /dev (from our copy of the host's mount table, before anything is
+ * mounted on /proc): a bind of one of them elsewhere is refused by what it
+ * is, whatever its type (/sys/fs/cgroup of cgroup v1 is a tmpfs, /dev a
+ * devtmpfs).
+ */
+/*
+ * Memory and kernel filesystems only: a file of a disk bound below /dev
+ * (a container's /dev/termination-log) must not refuse that whole disk.
+ */
+static bool kernel_fs_type(const char *type)
+{
+	static const char *const types[] = {
+	    "proc",   "sysfs",	"devtmpfs",  "tmpfs",	   "cgroup",  "cgroup2",
+	    "devpts", "mqueue", "hugetlbfs", "securityfs", "debugfs", "tracefs",
+	    "bpf",    "pstore", "efivarfs",  "configfs",   "fusectl", "binfmt_misc",
+	};
+
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(types); i++)
+		if (!strcmp(type, types[i]))
+			return true;
+	return false;
+}
+
+static int kernel_devs_scan(struct mounts *m)
+{
+	_cleanup_free_ char *data = NULL;
+	char *save = NULL;
+	size_t cap = 0;
+	int r;
+
+	r = jq_read_file("/proc/self/mountinfo", 16 * 1024 * 1024, &data, NULL);
+	if (r < 0)
+		return r;
+	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		unsigned maj, min;
+		char where[PATH_MAX], type[64];
+		const char *sep = strstr(l, " - ");
+		if (!sep || sscanf(l, "%*u %*u %u:%u %*s %4095s", &maj, &min, where) != 3 ||
+		    sscanf(sep, " - %63s", type) != 1)
+			return -EBADMSG;
+		if (!jq_path_kernel_dir(where) || !kernel_fs_type(type))
+			continue;
+		if (m->n_kernel_devs == cap) {
+			dev_t *n = realloc(m->kernel_devs, (cap = cap * 2 + 16) * sizeof(dev_t));
+			if (!n)
+				return -ENOMEM;
+			m->kernel_devs = n;
+		}
+		m->kernel_devs[m->n_kernel_devs++] = makedev(maj, min);
+	}
+	return 0;
+}
+
+/*
  * The five device nodes, cloned before the host tree becomes nodev (a
- * clone keeps the flags of the moment), and the host's /dev's device
- * number, to refuse binds of it elsewhere.
+ * clone keeps the flags of the moment).
  */
 static int dev_clone(struct mounts *m)
 {
-	struct stat st;
-
-	if (fstatat(m->root, "dev", &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail(m, "mount-dev", NULL, "/dev", -errno);
-	m->host_dev = st.st_dev;
 	for (size_t i = 0; i < JQ_ARRAY_SIZE(dev_nodes); i++) {
 		char path[32];
 		_cleanup_close_ int fd = -1;
@@ -547,6 +600,9 @@ static int mounts(struct mounts *m, int *ret_cwd_fd)
 	if ((uid_t)setfsuid((uid_t)-1) != (uid_t)s->uid ||
 	    (gid_t)setfsgid((gid_t)-1) != (gid_t)s->gid)
 		return fail(m, "mount-fsuid", NULL, "", -EPERM);
+	r = kernel_devs_scan(m);
+	if (r < 0)
+		return fail(m, "mount-root", NULL, "/proc/self/mountinfo", r);
 	r = dev_clone(m);
 	if (r < 0)
 		return r;
@@ -613,6 +669,7 @@ int jq_exec_sandbox_mounts(const struct jq_exec_spec *s, struct jq_exec_fail *f,
 	fd_close(&m->cover);
 	fd_close(&m->cover_file);
 	fd_close(&m->tmp);
+	free(m->kernel_devs);
 	free(m);
 	return r;
 }

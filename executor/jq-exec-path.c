@@ -53,10 +53,28 @@ static int open_openat2(int root_fd, const char *rel, int oflags)
 	return -EAGAIN;
 }
 
+/* Takes fd: returns it if it is no symlink (and a directory if want_dir), else closes it. */
+static int type_check(int fd, bool want_dir)
+{
+	struct stat st;
+	int r = 0;
+
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (S_ISLNK(st.st_mode))
+		r = -ELOOP;
+	else if (want_dir && !S_ISDIR(st.st_mode))
+		r = -ENOTDIR;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 /* One component below dir_fd, never through a symlink. */
 static int open_component(int dir_fd, const char *name, bool want_dir)
 {
-	struct stat st;
 	int fd;
 
 	/*
@@ -68,16 +86,7 @@ static int open_component(int dir_fd, const char *name, bool want_dir)
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	if (S_ISLNK(st.st_mode) || (want_dir && !S_ISDIR(st.st_mode))) {
-		close(fd);
-		return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
-	}
-	return fd;
+	return type_check(fd, want_dir);
 }
 
 static int open_walk(int root_fd, const char *rel, bool want_dir)
@@ -123,9 +132,16 @@ int jq_exec_path_open(int root_fd, const char *path, enum jq_exec_path_flags fla
 		return r < 0 ? -errno : r;
 	}
 	if (!force_walk) {
-		r = open_openat2(root_fd, path + 1,
-				 O_PATH | O_NOFOLLOW | O_CLOEXEC | (want_dir ? O_DIRECTORY : 0));
+		/*
+		 * With O_PATH | O_NOFOLLOW a trailing symlink is opened itself,
+		 * even under RESOLVE_NO_SYMLINKS (openat2(2)): the type check
+		 * below refuses it, as the walk does (O_DIRECTORY would make
+		 * that ENOTDIR).
+		 */
+		r = open_openat2(root_fd, path + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		/* ENOSYS: before 5.6; E2BIG / EINVAL: a kernel without these resolve flags. */
+		if (r >= 0)
+			return type_check(r, want_dir);
 		if (r != -ENOSYS && r != -E2BIG && r != -EINVAL)
 			return r;
 	}
