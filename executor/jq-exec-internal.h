@@ -7,6 +7,7 @@
 #ifndef JQ_EXEC_INTERNAL_H
 #define JQ_EXEC_INTERNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -192,6 +193,11 @@ enum jq_exec_path_flags {
 	JQ_EXEC_PATH_DIR = 1 << 0,
 };
 int jq_exec_path_open(int root_fd, const char *path, enum jq_exec_path_flags flags);
+/*
+ * Copies the next component of the relative path *rel ("a/b") into name and
+ * moves *rel past it. Returns 1, 0 at the end, -ENAMETOOLONG.
+ */
+int jq_exec_path_next(const char **rel, char name[NAME_MAX + 1]);
 /*
  * Test hook: true makes jq_exec_path_open walk component by component as
  * on kernels without openat2 (jobq-exec sets it from JOBQ_EXEC_TEST_NO_OPENAT2).

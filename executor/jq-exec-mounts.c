@@ -353,22 +353,14 @@ static int binds_attach(struct mounts *m)
 static int mountpoint_make(int base, const char *rel, bool dir)
 {
 	char name[NAME_MAX + 2] = "/";
-	int d = fcntl(base, F_DUPFD_CLOEXEC, 3);
+	int d = fcntl(base, F_DUPFD_CLOEXEC, 3), r;
 
 	if (d < 0)
 		return -errno;
-	while (*rel) {
-		const char *end = strchrnul(rel, '/');
-		size_t n = (size_t)(end - rel);
-		bool file = !*end && !dir;
+	while ((r = jq_exec_path_next(&rel, name + 1)) > 0) {
+		bool file = !*rel && !dir;
 		int fd;
 
-		if (n > NAME_MAX) {
-			close(d);
-			return -ENAMETOOLONG;
-		}
-		memcpy(name + 1, rel, n);
-		name[n + 1] = '\0';
 		if (file)
 			fd = openat(d, name + 1, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 		else
@@ -385,7 +377,10 @@ static int mountpoint_make(int base, const char *rel, bool dir)
 		if (fd < 0)
 			return fd;
 		d = fd;
-		rel = *end ? end + 1 : end;
+	}
+	if (r < 0) {
+		close(d);
+		return r;
 	}
 	return d;
 }

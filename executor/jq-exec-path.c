@@ -89,31 +89,39 @@ static int open_component(int dir_fd, const char *name, bool want_dir)
 	return type_check(fd, want_dir);
 }
 
+int jq_exec_path_next(const char **rel, char name[NAME_MAX + 1])
+{
+	const char *end = strchrnul(*rel, '/');
+	size_t n = (size_t)(end - *rel);
+
+	if (n == 0)
+		return 0;
+	if (n > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(name, *rel, n);
+	name[n] = '\0';
+	*rel = *end ? end + 1 : end;
+	return 1;
+}
+
 static int open_walk(int root_fd, const char *rel, bool want_dir)
 {
 	char name[NAME_MAX + 1];
-	int dir = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+	int dir = fcntl(root_fd, F_DUPFD_CLOEXEC, 3), r;
 
 	if (dir < 0)
 		return -errno;
-	while (*rel) {
-		const char *end = strchrnul(rel, '/');
-		size_t n = (size_t)(end - rel);
-		int fd;
-
-		if (n > NAME_MAX) {
-			close(dir);
-			return -ENAMETOOLONG;
-		}
-		memcpy(name, rel, n);
-		name[n] = '\0';
+	while ((r = jq_exec_path_next(&rel, name)) > 0) {
 		/* Every component but the last is a directory to search. */
-		fd = open_component(dir, name, *end ? true : want_dir);
+		int fd = open_component(dir, name, *rel ? true : want_dir);
 		close(dir);
 		if (fd < 0)
 			return fd;
 		dir = fd;
-		rel = *end ? end + 1 : end;
+	}
+	if (r < 0) {
+		close(dir);
+		return r;
 	}
 	return dir;
 }

@@ -83,41 +83,31 @@ control() {
 	rm -f "$1/w-probe"
 }
 
-# swap_case NAME TARGET: cwd X/NAME/s, held; s becomes a symlink to TARGET.
+# swap_case CWD PART TARGET: the probe is held in CWD (made, and run there
+# once as the control); then PART (CWD or one of its parents) is renamed
+# away and replaced by a symlink to TARGET, and the job released.
 swap_case() {
-	local d="$X/$1" target=$2 id
-	mkdir -p -m 1777 "$d/s"
-	control "$d/s"
-	id=$(cd "$d/s" && "$JOBQ" submit --tenant acme --hold -- sh -c "$PROBE")
-	mv "$d/s" "$d/s.real"
-	ln -s "$target" "$d/s"
+	local cwd=$1 part=$2 target=$3 id
+	mkdir -p -m 1777 "$cwd"
+	control "$cwd"
+	id=$(cd "$cwd" && "$JOBQ" submit --tenant acme --hold -- sh -c "$PROBE")
+	mv "$part" "$part.real"
+	ln -s "$target" "$part"
 	"$JOBQ" release "$id" >/dev/null
-	expect_refused "$id" "$d/s" "symbolic link"
-	[ ! -e "$target/w-probe" ] || fail "the job wrote into '$target'"
-}
-
-# parent_case NAME: cwd X/NAME/p/q, held; p becomes a symlink to the hidden
-# directory, which has a q of its own.
-parent_case() {
-	local d="$X/$1" id
-	mkdir -p -m 1777 "$d/p/q"
-	control "$d/p/q"
-	id=$(cd "$d/p/q" && "$JOBQ" submit --tenant acme --hold -- sh -c "$PROBE")
-	mv "$d/p" "$d/p.real"
-	ln -s "$H" "$d/p"
-	"$JOBQ" release "$id" >/dev/null
-	expect_refused "$id" "$d/p/q" "symbolic link"
-	[ ! -e "$H/q/w-probe" ] || fail "the job wrote into the hidden '$H/q'"
+	expect_refused "$id" "$cwd" "symbolic link"
+	[ ! -e "$target/w-probe" ] && [ ! -e "$target/q/w-probe" ] ||
+		fail "the job wrote into '$target'"
 }
 
 attack_swaps() {
 	local tag=$1
-	swap_case "$tag-root" /
-	swap_case "$tag-hidden" "$H"
+	swap_case "$X/$tag-root/s" "$X/$tag-root/s" /
+	swap_case "$X/$tag-hidden/s" "$X/$tag-hidden/s" "$H"
 	mkdir -p "$JQ_TMP/state"
-	swap_case "$tag-state" "$JQ_TMP/state"
+	swap_case "$X/$tag-state/s" "$X/$tag-state/s" "$JQ_TMP/state"
 	pass "$tag: a cwd swapped for a symlink to /, a hidden dir or jobq's state is refused"
-	parent_case "$tag-parent"
+	# The hidden directory has a q of its own.
+	swap_case "$X/$tag-parent/p/q" "$X/$tag-parent/p" "$H"
 	pass "$tag: a parent of the cwd swapped for a symlink is refused"
 }
 
@@ -279,22 +269,36 @@ kill -KILL "$SWAPPER" 2>/dev/null || fail "the swapper died early"
 wait "$SWAPPER" 2>/dev/null || true
 SWAPPER=""
 echo "$N starts under the swap storm in $((SECONDS - t0))s"
-ran=0
-refused=0
-# The daemon's log has every end; one CLI call per job would take longer than the starts.
-for id in $ids; do
-	out=$(cat "$JQ_TMP/state/jobs/$id/stdout" 2>/dev/null || true)
-	if [ -n "$out" ]; then
-		[ "$out" = ok ] || fail "race job $id: $out"
-		ran=$((ran + 1))
-		continue
-	fi
-	line=$(grep -m 1 "job $id \(succeeded\|failed\|failed_to_start\|cancelled\|lost\)\b" "$JQ_TMP/jobqd.log" || true)
-	case "$line" in
-	*"failed_to_start: chdir: a path component is a symbolic link"*"'$R/c')") refused=$((refused + 1)) ;;
-	*) fail "race job $id printed nothing and ended: ${line:-(no end in the log)}" ;;
-	esac
-done
+# One pass over the jobs' outputs and the daemon's log (one CLI call per
+# job would take longer than the starts): "ran refused", or what went wrong.
+counts=$(python3 - "$JQ_TMP" "$R/c" $ids 2>&1 <<'PY'
+import re, sys
+tmp, cwd, ids = sys.argv[1], sys.argv[2], sys.argv[3:]
+ends = {}
+for line in open(tmp + "/jobqd.log", errors="replace"):
+    m = re.search(r"job (\d+) (succeeded|failed_to_start|failed|cancelled|lost)\b(.*)", line)
+    if m:
+        ends.setdefault(m.group(1), m.group(2) + m.group(3))
+ran = refused = 0
+for i in ids:
+    try:
+        out = open("%s/state/jobs/%s/stdout" % (tmp, i)).read().strip()
+    except FileNotFoundError:
+        out = ""
+    end = ends.get(i, "(no end in the log)")
+    if out:
+        if out != "ok" or not end.startswith("succeeded"):
+            sys.exit("race job %s: %s (%s)" % (i, out, end))
+        ran += 1
+    elif end.startswith("failed_to_start: chdir: a path component is a symbolic link") \
+            and end.endswith("('%s')" % cwd):
+        refused += 1
+    else:
+        sys.exit("race job %s printed nothing and ended: %s" % (i, end))
+print(ran, refused)
+PY
+) || fail "$counts"
+read -r ran refused <<<"$counts"
 echo "race: $ran jobs ran clean, $refused refused"
 # Positive control: jobs did run from the real directory, and the swap did hit.
 [ "$ran" -ge 10 ] || fail "only $ran of $N race jobs ran: the race proves nothing"

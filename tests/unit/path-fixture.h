@@ -32,8 +32,8 @@ static inline int path_fixture_make(char dir[PATH_MAX])
 {
 	static const char *const dirs[] = {"a", "a/b", "a/b/c"};
 	static const char *const links[][2] = {
-	    {"..", "a/l-up"},	  {"/", "a/l-abs"},		{"../f", "a/b/l-f"},
-	    {"a", "l-a"},	  {"nowhere", "l-dangling"}, {"/proc/self", "l-proc"},
+	    {"..", "a/l-up"}, {"/", "a/l-abs"},		 {"../f", "a/b/l-f"},
+	    {"a", "l-a"},     {"nowhere", "l-dangling"}, {"/proc/self", "l-proc"},
 	};
 	char tmpl[] = "/tmp/jq-path-XXXXXX", p[PATH_MAX];
 	int fd;
