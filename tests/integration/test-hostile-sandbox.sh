@@ -188,6 +188,18 @@ for src in /proc /sys/fs/cgroup /dev; do
 done
 pass "procfs, cgroupfs and /dev bound elsewhere are refused by filesystem"
 
+# "/" is never a read-write working directory: a job from / runs in the
+# read-only root, and the host's root bound elsewhere is refused.
+out=$(cd / && "$JOBQ" submit --tenant acme --wait -- sh -c 'pwd; touch /jq-hostile-root 2>/dev/null && echo wrote; true')
+assert_eq "control: a job from / runs there, read-only" / "$out"
+[ ! -e /jq-hostile-root ] || fail "a job from / wrote into the host's root"
+mkdir -m 0755 "$X/rootbind"
+mount --bind / "$X/rootbind"
+MOUNTS+=("$X/rootbind")
+id=$(cd "$X/rootbind" && "$JOBQ" submit --tenant acme -- sh -c "$PROBE")
+expect_refused "$id" "$X/rootbind" "root directory"
+pass "/ is never a read-write cwd"
+
 # A directory the job's user cannot search is refused, not reached as root.
 mkdir -m 0700 "$X/locked"
 mkdir -m 1777 "$X/locked/sub"
