@@ -224,6 +224,10 @@ echo "$out" | grep -q -e topsecret -e secret -e wrote-hidden -e chmod-hidden &&
 [ ! -e "$X/w/hidden/new" ] || fail "the job created a file in the hidden directory"
 [ "$(stat -c %a "$X/w/hidden")" = 1777 ] || fail "the hidden directory's mode changed"
 pass "a hidden directory inside a read-write cwd stays empty and read-only"
+id=$(cd "$H/q" && "$JOBQ" submit --tenant acme -- sh -c "$PROBE")
+expect_refused "$id" "$H/q" "chdir: "
+[ ! -e "$H/q/w-probe" ] || fail "a job ran inside the hidden '$H/q'"
+pass "a cwd inside a hidden directory is refused"
 
 # The openat2-less walk (kernels before 5.6), forced by the test hook.
 jq_stop
