@@ -4,6 +4,7 @@
 
 #include "cli-internal.h"
 #include "jq-parse.h"
+#include "jq-paths.h"
 
 extern char **environ;
 
@@ -347,6 +348,11 @@ static int submit_exec(struct cli *c, const struct cli_cmd *cmd, int argc, char 
 		return cli_error("current directory '%s' cannot be sent (longer than %d bytes or "
 				 "not UTF-8)",
 				 shown ? shown : "?", JQ_PROTO_MAX_PATH);
+	}
+	if (jq_path_kernel_dir(cwd)) {
+		_cleanup_free_ char *shown = cli_printable(cwd);
+		return cli_error("cannot submit from '%s': jobs cannot run in %s",
+				 shown ? shown : "?", jq_path_kernel_dir(cwd));
 	}
 	if (build_env(o, &env) < 0)
 		return cli_error("out of memory");

@@ -62,6 +62,44 @@ char *jq_path_normalize(const char *path)
 	return out;
 }
 
+bool jq_path_canonical(const char *path)
+{
+	const char *p = path;
+
+	if (p[0] != '/')
+		return false;
+	if (p[1] == '\0')
+		return true;
+	while (*p) {
+		const char *seg = ++p;
+		while (*p && *p != '/')
+			p++;
+		if (p == seg || (p - seg == 1 && seg[0] == '.') ||
+		    (p - seg == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+	}
+	return true;
+}
+
+bool jq_path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+const char *jq_path_kernel_dir(const char *path)
+{
+	static const char *const dirs[] = {"/proc", "/sys", "/dev"};
+
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(dirs); i++)
+		if (jq_path_under(path, dirs[i]))
+			return dirs[i];
+	return NULL;
+}
+
 static char *resolve(const char *config_path, const char *p)
 {
 	const char *slash;

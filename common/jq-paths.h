@@ -8,6 +8,8 @@
 #ifndef JQ_PATHS_H
 #define JQ_PATHS_H
 
+#include <stdbool.h>
+
 #define JQ_DEFAULT_CONFIG    "/etc/jobq/jobq.ini"
 #define JQ_DEFAULT_SOCKET    "/run/jobq/jobq.sock"
 #define JQ_DEFAULT_DATABASE  "/var/lib/jobq/jobq.db"
@@ -32,6 +34,23 @@ char *jq_path_resolve(const char *config_path, const char *p);
  * relative path, or on allocation failure.
  */
 char *jq_path_normalize(const char *path);
+
+/*
+ * True if path is absolute and canonical in form: "/" itself, or "/" and
+ * components separated by single slashes, none of them empty, "." or "..",
+ * no trailing "/". Such a path names one place without a lookup: resolved
+ * without following symlinks it cannot end anywhere else.
+ */
+bool jq_path_canonical(const char *path);
+
+/* True if path is dir or below it (both canonical): "/a/b" is under "/a", "/ab" is not. */
+bool jq_path_under(const char *path, const char *dir);
+
+/*
+ * The kernel's own tree path lies in ("/proc", "/sys" or "/dev"), or NULL.
+ * A job's working directory may not be there (docs/sandbox.md).
+ */
+const char *jq_path_kernel_dir(const char *path);
 
 /*
  * Reads `socket = ...` from the [daemon] section of the INI file at

@@ -114,7 +114,7 @@ static int result_write_failed(const char *run_dir, int64_t job_id, const char *
 	};
 	int r;
 
-	res.message = jq_exec_step_message(step, err, value);
+	res.message = jq_exec_step_message(step, err, NULL, value);
 	if (!res.message)
 		return -ENOMEM;
 	r = jq_exec_result_write(run_dir, &res);
@@ -171,6 +171,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_ident_set(spec.job_id);
+	/*
+	 * Test hook: the path walk of kernels without openat2, on any kernel,
+	 * so that tests prove it as strict as openat2. Said in the log, so a
+	 * test can check that the hook reached us.
+	 */
+	if (getenv("JOBQ_EXEC_TEST_NO_OPENAT2")) {
+		jq_exec_path_force_walk(true);
+		jq_log_info("test hook: paths resolved without openat2");
+	}
 
 	/*
 	 * Every orphaned descendant of the job becomes our child: we reap it,

@@ -42,6 +42,7 @@ struct child_report {
 	int32_t err;	/* positive errno */
 	int32_t status; /* REPORT_STATUS: as waitpid(2) gave it */
 	char step[32];
+	char reason[96]; /* printed in place of strerror(err) if not empty */
 	char value[JQ_PROTO_MAX_PATH + 1];
 };
 
@@ -51,7 +52,9 @@ struct child {
 	void *seccomp;
 	bool privileged;		   /* the helper is root: the job's groups are mapped */
 	const char *step;		   /* a step's own name for what failed, if finer */
+	const char *reason;		   /* said in place of strerror, if not NULL */
 	char value[JQ_PROTO_MAX_PATH + 1]; /* what the failed step was about */
+	int cwd_fd;			   /* the working directory in the finished tree (O_PATH) */
 };
 
 struct child_step {
@@ -85,7 +88,14 @@ static int step_loopback(struct child *c)
 
 static int step_mounts(struct child *c)
 {
-	return jq_exec_sandbox_mounts(c->s, &c->step, c->value, sizeof(c->value));
+	struct jq_exec_fail f = {.value = c->value, .value_size = sizeof(c->value)};
+	int r = jq_exec_sandbox_mounts(c->s, &f, &c->cwd_fd);
+
+	if (r < 0) {
+		c->step = f.step;
+		c->reason = f.reason;
+	}
+	return r;
 }
 
 static int step_cap_bounding(struct child *c)
@@ -234,12 +244,26 @@ static int step_stdio(struct child *c)
 	return 0;
 }
 
-/* With the job's own credentials: a directory it may not enter fails here. */
+/*
+ * With the job's own credentials: a directory it may not enter fails here.
+ * The fd is the directory the mounts step resolved and bound, not a new
+ * lookup of the path; getcwd() then proves the job sees it at its own path
+ * (runc's verifyCwd: no "(unreachable)" or foreign directory).
+ */
 static int step_chdir(struct child *c)
 {
+	_cleanup_free_ char *now = NULL;
+
 	snprintf(c->value, sizeof(c->value), "%s", c->s->cwd);
-	if (chdir(c->s->cwd) < 0)
+	if (fchdir(c->cwd_fd) < 0)
 		return -errno;
+	now = getcwd(NULL, 0);
+	if (!now)
+		return -errno;
+	if (strcmp(now, c->s->cwd) != 0) {
+		c->reason = "the working directory was replaced while the job started";
+		return -ESTALE;
+	}
 	return 0;
 }
 
@@ -339,6 +363,7 @@ _Noreturn static void child_fail(struct child *c, const char *step, int err)
 	struct child_report rep = {.kind = REPORT_FAILED, .err = err};
 
 	snprintf(rep.step, sizeof(rep.step), "%s", c->step ? c->step : step);
+	snprintf(rep.reason, sizeof(rep.reason), "%s", c->reason ? c->reason : "");
 	snprintf(rep.value, sizeof(rep.value), "%s", c->value);
 	report_write(c->fds.report_fd, &rep);
 	_exit(CHILD_SETUP_FAILED);
@@ -350,6 +375,7 @@ static void steps_run(struct child *c, const struct child_step *steps, size_t n)
 		int r;
 		c->value[0] = '\0';
 		c->step = NULL;
+		c->reason = NULL;
 		r = steps[i].run(c);
 		if (r < 0)
 			child_fail(c, steps[i].name, -r);
@@ -516,7 +542,8 @@ static void init_retitle(void)
 _Noreturn void jq_exec_child_run(const struct jq_exec_spec *s, const struct jq_exec_child_fds *fds,
 				 void *seccomp_ctx, bool privileged)
 {
-	struct child c = {.s = s, .fds = *fds, .seccomp = seccomp_ctx, .privileged = privileged};
+	struct child c = {
+	    .s = s, .fds = *fds, .seccomp = seccomp_ctx, .privileged = privileged, .cwd_fd = -1};
 	pid_t job;
 	int r;
 
@@ -538,11 +565,13 @@ _Noreturn void jq_exec_child_run(const struct jq_exec_spec *s, const struct jq_e
 	init_loop(&c, job);
 }
 
-char *jq_exec_step_message(const char *step, int err, const char *value)
+char *jq_exec_step_message(const char *step, int err, const char *reason, const char *value)
 {
+	const char *why = reason && *reason ? reason : strerror(err);
+
 	if (!value || !*value)
-		return jq_asprintf("%s: %s", step, strerror(err));
-	return jq_asprintf("%s: %s ('%s')", step, strerror(err), value);
+		return jq_asprintf("%s: %s", step, why);
+	return jq_asprintf("%s: %s ('%s')", step, why, value);
 }
 
 int jq_exec_child_report_read(int fd, char **ret_message, int *ret_status)
@@ -581,7 +610,8 @@ int jq_exec_child_report_read(int fd, char **ret_message, int *ret_status)
 			continue;
 		rep.step[sizeof(rep.step) - 1] = '\0';
 		rep.value[sizeof(rep.value) - 1] = '\0';
-		msg = jq_exec_step_message(rep.step, rep.err, rep.value);
+		rep.reason[sizeof(rep.reason) - 1] = '\0';
+		msg = jq_exec_step_message(rep.step, rep.err, rep.reason, rep.value);
 		if (!msg)
 			return -ENOMEM;
 	}

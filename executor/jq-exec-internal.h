@@ -7,6 +7,7 @@
 #ifndef JQ_EXEC_INTERNAL_H
 #define JQ_EXEC_INTERNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,9 +150,22 @@ int jq_exec_sandbox_id_maps(pid_t pid, const struct jq_exec_spec *s, bool privil
 			    const char **ret_step);
 /* In the sandbox's init, inside its namespaces, still privileged there. */
 int jq_exec_sandbox_loopback_up(void);
-/* Every mount; on failure *ret_step and value name what failed. */
-int jq_exec_sandbox_mounts(const struct jq_exec_spec *s, const char **ret_step, char *value,
-			   size_t value_size);
+/*
+ * What a failed setup step reports: its name, a reason to print in place
+ * of strerror (NULL: strerror), and the value it was about (a path).
+ */
+struct jq_exec_fail {
+	const char *step;   /* static string */
+	const char *reason; /* static string or NULL */
+	char *value;
+	size_t value_size;
+};
+/*
+ * Every mount (jq-exec-mounts.c), as the job's fsuid/fsgid. On success
+ * *ret_cwd_fd is an O_PATH fd of the job's working directory in the
+ * finished tree, for the job to fchdir() to; on failure f says why.
+ */
+int jq_exec_sandbox_mounts(const struct jq_exec_spec *s, struct jq_exec_fail *f, int *ret_cwd_fd);
 int jq_exec_sandbox_bounding_drop(void);
 int jq_exec_sandbox_caps_clear(void);
 /* The deny-list, built by the helper before the clone, loaded by the job. */
@@ -159,7 +173,37 @@ int jq_exec_sandbox_seccomp_new(void **ret_ctx);
 int jq_exec_sandbox_seccomp_load(void *ctx);
 void jq_exec_sandbox_seccomp_free(void *ctx);
 
-/* The "<step>: <strerror> ('<value>')" message of a failed step. */
-char *jq_exec_step_message(const char *step, int err, const char *value);
+/*
+ * The "<step>: <strerror> ('<value>')" message of a failed step; reason
+ * (may be NULL) replaces strerror.
+ */
+char *jq_exec_step_message(const char *step, int err, const char *reason, const char *value);
+
+/*
+ * Paths a user controls (jq-exec-path.c). jq_exec_path_open opens path
+ * (absolute and canonical, jq_path_canonical) below root_fd, a directory
+ * that stands for "/", as an O_PATH | O_CLOEXEC fd of exactly the object
+ * at that path: no symlink or magic link is followed, not even the last
+ * component. JQ_EXEC_PATH_DIR: it must be a directory. Returns the fd or
+ * -EINVAL (not canonical), -ELOOP (a component is a symlink), -ENOENT,
+ * -ENOTDIR, -EACCES, -ENAMETOOLONG, -errno of openat2/openat. Lookups run
+ * with the caller's fsuid, fsgid and groups.
+ */
+enum jq_exec_path_flags {
+	JQ_EXEC_PATH_DIR = 1 << 0,
+};
+int jq_exec_path_open(int root_fd, const char *path, enum jq_exec_path_flags flags);
+/*
+ * Copies the next component of the relative path *rel ("a/b") into name and
+ * moves *rel past it. Returns 1, 0 at the end, -ENAMETOOLONG.
+ */
+int jq_exec_path_next(const char **rel, char name[NAME_MAX + 1]);
+/*
+ * Test hook: true makes jq_exec_path_open walk component by component as
+ * on kernels without openat2 (jobq-exec sets it from JOBQ_EXEC_TEST_NO_OPENAT2).
+ */
+void jq_exec_path_force_walk(bool on);
+/* 1 if fd lies on a filesystem of the kernel's own state (proc, sysfs, cgroup...), 0 if not. */
+int jq_exec_path_kernel_fs(int fd);
 
 #endif

@@ -407,7 +407,7 @@ static int result_failed(struct jq_exec_result *res, struct jq_exec_diag *diag, 
 			 int err, const char *value)
 {
 	res->status = JQ_EXEC_FAILED_TO_START;
-	res->message = jq_exec_step_message(step, err, value);
+	res->message = jq_exec_step_message(step, err, NULL, value);
 	if (!res->finished_at)
 		res->finished_at = jq_now_usec();
 	if (res->started_at > 0)

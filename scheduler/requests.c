@@ -11,6 +11,7 @@
 #include "jobqd.h"
 #include "jq-log.h"
 #include "jq-parse.h"
+#include "jq-paths.h"
 #include "jq-time.h"
 #include "jq-util.h"
 
@@ -288,6 +289,17 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	r = jq_msg_get_str(m, JQ_T_CWD, JQ_PROTO_MAX_PATH, &cwd);
 	if (r < 0 || cwd[0] != '/')
 		REJECT(c, EINVAL, "submit: the working directory must be an absolute path");
+	/* An early, clear answer; jobq-exec's check on the resolved directory is the one that
+	 * counts. */
+	if (!jq_path_canonical(cwd))
+		REJECT(c, EINVAL,
+		       "submit: working directory '%.256s' is not an absolute path without '.', "
+		       "'..' or '//'",
+		       cwd);
+	if (jq_path_kernel_dir(cwd))
+		REJECT(c, EPERM,
+		       "submit: working directory '%.256s' is in %s: jobs cannot run there", cwd,
+		       jq_path_kernel_dir(cwd));
 	r = jq_msg_get_str(m, JQ_T_NAME, JQ_PROTO_MAX_NAME, &name);
 	if (r < 0 && r != -ENOENT)
 		REJECT(c, EINVAL, "submit: invalid --name: %s (limit %d bytes)", str_field_error(r),

@@ -390,6 +390,33 @@ static char **job_env(const struct jq_job *j)
 }
 
 /*
+ * One of jobqd's own paths with its directory's symlinks resolved (as
+ * /var/run -> /run), plus suffix: jobq-exec resolves the paths it hides
+ * without following symlinks, so a configured path through a compatibility
+ * link would fail every job. These directories are the administrator's and
+ * root's, so resolving them here follows nothing a user controls. The
+ * whole path if it exists, else its directory; the path as configured when
+ * neither resolves (then the helper reports it).
+ */
+static char *own_path(const char *path, const char *suffix)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	_cleanup_free_ char *real = NULL;
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+
+	real = realpath(path, NULL);
+	if (real)
+		return jq_asprintf("%s%s", real, suffix);
+	if (!slash || slash == dir)
+		return jq_asprintf("%s%s", path, suffix);
+	*slash = '\0';
+	real = realpath(dir, NULL);
+	if (!real)
+		return jq_asprintf("%s%s", path, suffix);
+	return jq_asprintf("%s/%s%s", strcmp(real, "/") == 0 ? "" : real, slash + 1, suffix);
+}
+
+/*
  * sandbox (issue 4): what the job may see. jobq's own database (with its
  * WAL and shared-memory files), socket, config file and state directory
  * (every job's logs and records) are hidden, then the tenant's hide_paths;
@@ -405,12 +432,12 @@ static int sandbox_spec(struct jq_daemon *d, const struct jq_tenant_config *t,
 
 	if (!hide)
 		return -ENOMEM;
-	hide[k++] = jq_asprintf("%s", c->database);
-	hide[k++] = jq_asprintf("%s-wal", c->database);
-	hide[k++] = jq_asprintf("%s-shm", c->database);
-	hide[k++] = jq_asprintf("%s", c->socket);
-	hide[k++] = jq_asprintf("%s", c->path);
-	hide[k++] = jq_asprintf("%s", c->state_dir);
+	hide[k++] = own_path(c->database, "");
+	hide[k++] = own_path(c->database, "-wal");
+	hide[k++] = own_path(c->database, "-shm");
+	hide[k++] = own_path(c->socket, "");
+	hide[k++] = own_path(c->path, "");
+	hide[k++] = own_path(c->state_dir, "");
 	for (size_t i = 0; i < n; i++)
 		hide[k++] = strdup(t->hide_paths[i]);
 	for (size_t i = 0; i < k; i++)

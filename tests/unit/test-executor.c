@@ -272,6 +272,42 @@ static void test_run_bad_cwd(void **state)
 	jq_exec_result_release(&res);
 }
 
+/*
+ * The helper's own check of the working directory (jobqd refuses these at
+ * submit too, but the helper's is the one that counts): the kernel's trees
+ * and paths that are not canonical never start, and the message says why.
+ */
+static void test_run_refused_cwd(void **state)
+{
+	static const struct {
+		const char *cwd, *want;
+	} cases[] = {
+	    {"/proc/self/..", "not an absolute path without '.', '..' or '//'"},
+	    {"/proc/self/cwd", "refused: in /proc, /sys or /dev"},
+	    {"/proc/1/root", "refused: in /proc, /sys or /dev"},
+	    {"/proc", "refused: in /proc, /sys or /dev"},
+	    {"/sys/fs/cgroup", "refused: in /proc, /sys or /dev"},
+	    {"/dev/shm", "refused: in /proc, /sys or /dev"},
+	};
+	struct fixture *f = *state;
+	char *argv[] = {"true", NULL};
+
+	helper_require();
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(cases); i++) {
+		struct jq_exec_spec s = spec_for(cases[i].cwd, argv);
+		struct jq_exec_result res;
+		_cleanup_free_ char *head = jq_asprintf("chdir: %s", cases[i].want);
+		_cleanup_free_ char *tail = jq_asprintf(" ('%s')", cases[i].cwd);
+		run_job(f->dir, &s, &res);
+		assert_int_equal(res.status, JQ_EXEC_FAILED_TO_START);
+		assert_non_null(res.message);
+		if (strncmp(res.message, head, strlen(head)) != 0 || !strstr(res.message, tail))
+			fail_msg("cwd '%s': got '%s', want '%s...%s'", cases[i].cwd, res.message,
+				 head, tail);
+		jq_exec_result_release(&res);
+	}
+}
+
 static void test_run_timeout(void **state)
 {
 	struct fixture *f = *state;
@@ -662,6 +698,7 @@ int main(int argc, char **argv)
 	    T(test_run_not_found),
 	    T(test_run_not_executable),
 	    T(test_run_bad_cwd),
+	    T(test_run_refused_cwd),
 	    T(test_run_timeout),
 	    T(test_run_timeout_ignores_term),
 	    T(test_run_cancel),

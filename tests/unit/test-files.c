@@ -473,6 +473,51 @@ static void test_path_normalize(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* The lexical checks the sandbox and jobqd apply to a job's working directory. */
+static void test_path_canonical(void **state)
+{
+	static const struct {
+		const char *p;
+		bool canonical;
+		const char *kernel;
+	} cases[] = {
+	    {"/", true, NULL},
+	    {"/a", true, NULL},
+	    {"/a/b.c/..d/.e", true, NULL},
+	    {"/proc", true, "/proc"},
+	    {"/proc/self/cwd", true, "/proc"},
+	    {"/process", true, NULL},
+	    {"/sys/fs/cgroup", true, "/sys"},
+	    {"/dev/shm", true, "/dev"},
+	    {"/device", true, NULL},
+	    {"/tmp/dev", true, NULL},
+	    {"", false, NULL},
+	    {"a/b", false, NULL},
+	    {"//", false, NULL},
+	    {"/a/", false, NULL},
+	    {"/a//b", false, NULL},
+	    {"/.", false, NULL},
+	    {"/a/./b", false, NULL},
+	    {"/..", false, NULL},
+	    {"/proc/self/..", false, "/proc"},
+	    {"/a/b/..", false, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(cases); i++) {
+		const char *k = jq_path_kernel_dir(cases[i].p);
+		if (jq_path_canonical(cases[i].p) != cases[i].canonical)
+			fail_msg("jq_path_canonical('%s') != %d", cases[i].p, cases[i].canonical);
+		if ((k == NULL) != (cases[i].kernel == NULL) ||
+		    (k && strcmp(k, cases[i].kernel) != 0))
+			fail_msg("jq_path_kernel_dir('%s') = '%s'", cases[i].p, k ? k : "(null)");
+	}
+	assert_true(jq_path_under("/a/b", "/a"));
+	assert_true(jq_path_under("/a", "/a"));
+	assert_false(jq_path_under("/ab", "/a"));
+	assert_true(jq_path_under("/a", "/"));
+}
+
 static void test_ini_read_socket(void **state)
 {
 	_cleanup_free_ char *ini = tmp_path("jobq.ini");
@@ -555,6 +600,7 @@ int main(void)
 	    cmocka_unit_test(test_log_escape),
 	    cmocka_unit_test(test_path_resolve),
 	    cmocka_unit_test(test_path_normalize),
+	    cmocka_unit_test(test_path_canonical),
 	    cmocka_unit_test(test_ini_read_socket),
 	    cmocka_unit_test(test_config_path),
 	};
