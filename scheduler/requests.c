@@ -115,7 +115,22 @@ static int load_job(struct jq_client *c, const struct jq_msg *m, struct jq_job *
 		reply_error(c, EINVAL, "request needs a job id");
 		return -EINVAL;
 	}
-	r = jq_store_job_get(c->daemon->store, id, ret);
+	/*
+	 * Who may see it is decided on its owner alone, before the row (argv,
+	 * up to 1 MiB of env) is read, and a job the asker may not see is
+	 * answered exactly like one that does not exist: neither the cost of
+	 * the answer nor its words tell anything about other users' jobs.
+	 */
+	{
+		_cleanup_free_ char *tenant = NULL;
+		int64_t uid = -1;
+
+		r = jq_store_job_owner(c->daemon->store, id, &tenant, &uid);
+		if (r >= 0 && !jq_peer_may_see(c->daemon, &c->peer, tenant, uid))
+			r = -ENOENT;
+	}
+	if (r >= 0)
+		r = jq_store_job_get(c->daemon->store, id, ret);
 	if (r == -ENOENT) {
 		jq_client_send_error(c, ENOENT, "job %" PRId64 " not found", id);
 		jq_client_done(c);
@@ -125,16 +140,6 @@ static int load_job(struct jq_client *c, const struct jq_msg *m, struct jq_job *
 		jq_client_send_error(c, -r, "cannot read job %" PRId64 ": %s", id, strerror(-r));
 		jq_client_done(c);
 		return r;
-	}
-	if (!jq_peer_may_access(c->daemon, &c->peer, ret)) {
-		jq_job_release(ret);
-		jq_client_send_error(c, EACCES,
-				     "job %" PRId64
-				     ": permission denied (not your job, and you are "
-				     "not an admin of its tenant)",
-				     id);
-		jq_client_done(c);
-		return -EACCES;
 	}
 	return 0;
 }

@@ -45,7 +45,10 @@ pass "users and groups membership"
 # alice's running job: bob can neither see nor cancel it; carol (admin) can.
 id=$(as "$alice" "$JOBQ" submit --tenant acme -- sleep 60)
 as "$bob" "$JOBQ" show "$id" 2>"$JQ_TMP/err" && fail "bob saw alice's job"
-grep -q "permission denied" "$JQ_TMP/err" || fail "show denial message: $(cat "$JQ_TMP/err")"
+# Another user's job is answered exactly like a job that does not exist.
+assert_eq "show denial message" "jobq: job $id not found" "$(cat "$JQ_TMP/err")"
+as "$bob" "$JOBQ" show 999999 2>"$JQ_TMP/err2" && fail "bob saw a missing job"
+assert_eq "missing job message" "jobq: job 999999 not found" "$(cat "$JQ_TMP/err2")"
 as "$bob" "$JOBQ" cancel "$id" 2>/dev/null && fail "bob cancelled alice's job"
 n=$(as "$bob" "$JOBQ" list --json | python3 -c 'import json,sys; print(len([j for j in json.load(sys.stdin) if j["id"] == '"$id"']))')
 assert_eq "bob's list shows alice's job" 0 "$n"
