@@ -149,6 +149,7 @@ enum jq_tag {
 	JQ_T_SANDBOX_NOFILE = 134,   /* i64, RLIMIT_NOFILE */
 	JQ_T_SANDBOX_NETWORK = 135,  /* i64, enum jq_exec_network */
 	JQ_T_SANDBOX_SECCOMP = 136,  /* i64 0/1 */
+	JQ_T_SANDBOX_NPROC = 137,    /* i64, RLIMIT_NPROC */
 	/* accounting (issue 6): REPORT {TENANT?, REPORT_BY?, SINCE?, UNTIL?} -> ROW* END */
 	JQ_T_REPORT_BY = 80,	/* str: tenant, user, day, state */
 	JQ_T_REPORT_SINCE = 81, /* i64 usec, finished_at >= since */

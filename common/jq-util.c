@@ -80,10 +80,10 @@ static int fsync_parent_dir(const char *path)
 
 	if (!copy)
 		return -ENOMEM;
-	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = JQ_RETRY_EINTR(open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (dfd < 0)
 		return -errno;
-	if (fsync(dfd) < 0)
+	if (JQ_RETRY_EINTR(fsync(dfd)) < 0)
 		return -errno;
 	return 0;
 }
@@ -96,13 +96,13 @@ int jq_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 
 	if (!tmp)
 		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	fd = JQ_RETRY_EINTR(open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
 	if (fd < 0)
 		return -errno;
 	r = jq_write_all(fd, data, len);
-	if (r >= 0 && fsync(fd) < 0)
+	if (r >= 0 && JQ_RETRY_EINTR(fsync(fd)) < 0)
 		r = -errno;
-	if (r >= 0 && rename(tmp, path) < 0)
+	if (r >= 0 && JQ_RETRY_EINTR(rename(tmp, path)) < 0)
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
@@ -113,7 +113,7 @@ int jq_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 
 int jq_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = JQ_RETRY_EINTR(open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 
@@ -165,16 +165,16 @@ int jq_mkdir_p(const char *path, mode_t mode)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
+		if (JQ_RETRY_EINTR(mkdir(p, mode)) < 0 && errno != EEXIST)
 			return -errno;
 		*s = '/';
 	}
-	if (mkdir(p, mode) < 0) {
+	if (JQ_RETRY_EINTR(mkdir(p, mode)) < 0) {
 		struct stat st;
 		if (errno != EEXIST)
 			return -errno;
 		/* EEXIST also means a file or a dangling symlink is in the way. */
-		if (stat(p, &st) < 0)
+		if (JQ_RETRY_EINTR(stat(p, &st)) < 0)
 			return -errno;
 		if (!S_ISDIR(st.st_mode))
 			return -ENOTDIR;
@@ -190,11 +190,11 @@ static int rm_rf_at(int dfd, const char *name)
 	struct dirent *de;
 	int r = 0;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (JQ_RETRY_EINTR(fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW)) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return JQ_RETRY_EINTR(unlinkat(dfd, name, 0)) < 0 && errno != ENOENT ? -errno : 0;
+	fd = JQ_RETRY_EINTR(openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);
@@ -210,7 +210,7 @@ static int rm_rf_at(int dfd, const char *name)
 			r = k;
 	}
 	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+	if (JQ_RETRY_EINTR(unlinkat(dfd, name, AT_REMOVEDIR)) < 0 && errno != ENOENT && r == 0)
 		r = -errno;
 	return r;
 }

@@ -53,6 +53,23 @@ static inline void jq_strv_freep(char ***v)
 #define _printf_(a, b)	 __attribute__((format(printf, a, b)))
 #define _warn_unused_	 __attribute__((warn_unused_result))
 
+/*
+ * Evaluates expr, a system call that returns -1 and sets errno on failure,
+ * again for as long as it fails with EINTR, and yields its last result.
+ * Some kernel paths return EINTR whenever a signal is pending, whatever
+ * SA_RESTART says (cgroup v1's memory.limit_in_bytes, for one, while a
+ * SIGCHLD waits for jobqd): an interrupted call is retried, never a failure.
+ * Not for close(2), which must not be retried on Linux.
+ */
+#define JQ_RETRY_EINTR(expr)                                                                       \
+	({                                                                                         \
+		__typeof__(expr) _re;                                                              \
+		do                                                                                 \
+			_re = (expr);                                                              \
+		while (_re == -1 && errno == EINTR);                                               \
+		_re;                                                                               \
+	})
+
 /* Hands ownership out of a _cleanup_ variable: returns it and clears it. */
 #define TAKE_PTR(p)                                                                                \
 	({                                                                                         \

@@ -39,7 +39,7 @@ static int std_fds_ensure(void)
 		int n;
 		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
-		n = open("/dev/null", O_RDWR);
+		n = JQ_RETRY_EINTR(open("/dev/null", O_RDWR));
 		if (n < 0)
 			return -errno;
 		if (n != fd) {

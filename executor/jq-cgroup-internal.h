@@ -87,6 +87,8 @@ const struct jq_cg_dir *jq_cg_set_find_const(const struct jq_cg_set *s, const ch
 
 /* Writes val to dir/file (one write, as the kernel wants it). 0 or -errno. */
 int jq_cg_write(int dfd, const char *file, const char *val);
+/* True if dir/file exists (a controller's file: the controller is there). */
+bool jq_cg_has(int dfd, const char *file);
 /* Reads dir/file into a new NUL-terminated buffer. */
 int jq_cg_read(int dfd, const char *file, char **ret);
 /* A file holding one integer or "max" (JQ_LIMIT_UNSET). */

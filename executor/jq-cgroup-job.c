@@ -43,7 +43,8 @@ int jq_cg_job_open(enum jq_cg_mode mode, char *const *paths, struct jq_cg_job **
 			return -ENOMEM;
 		}
 		d->place_only = jq_cg_is_place_only(mode, d->ctl);
-		d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		d->fd =
+		    JQ_RETRY_EINTR(open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
 		if (d->fd < 0) {
 			int e = errno;
 			jq_cg_job_free(j);

@@ -52,6 +52,14 @@ struct jq_cg_dir *jq_cg_set_find(struct jq_cg_set *s, const char *ctl)
 	return (struct jq_cg_dir *)jq_cg_set_find_const(s, ctl);
 }
 
+/*
+ * Every cgroup file is read and written here, and only here, so this is
+ * where EINTR is retried (as runc does): v1's memory.limit_in_bytes and
+ * memory.memsw.limit_in_bytes fail with EINTR whenever the writer has a
+ * signal pending, SA_RESTART or not, and jobqd gets a SIGCHLD each time a
+ * helper ends. A write the kernel interrupted changed nothing, so writing
+ * the same value again is safe.
+ */
 int jq_cg_write(int dfd, const char *file, const char *val)
 {
 	/*
@@ -59,23 +67,29 @@ int jq_cg_write(int dfd, const char *file, const char *val)
 	 * cgroupfs refuses to create files, so a missing controller file
 	 * still fails there.
 	 */
-	_cleanup_close_ int fd =
-	    openat(dfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	_cleanup_close_ int fd = JQ_RETRY_EINTR(
+	    openat(dfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
 	size_t n = strlen(val);
 	ssize_t k;
 
 	if (fd < 0)
 		return -errno;
 	/* The kernel parses one write: a short write is an error, not a retry. */
-	k = write(fd, val, n);
+	k = JQ_RETRY_EINTR(write(fd, val, n));
 	if (k < 0)
 		return -errno;
 	return (size_t)k == n ? 0 : -EIO;
 }
 
+bool jq_cg_has(int dfd, const char *file)
+{
+	return JQ_RETRY_EINTR(faccessat(dfd, file, F_OK, 0)) == 0;
+}
+
 int jq_cg_read(int dfd, const char *file, char **ret)
 {
-	_cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd =
+	    JQ_RETRY_EINTR(openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 
@@ -94,9 +108,7 @@ int jq_cg_read(int dfd, const char *file, char **ret)
 			buf = p;
 			cap = ncap;
 		}
-		k = read(fd, buf + len, cap - len - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
+		k = JQ_RETRY_EINTR(read(fd, buf + len, cap - len - 1));
 		if (k < 0)
 			return -errno;
 		if (k == 0)
@@ -223,7 +235,7 @@ int jq_cg_set_rmdir(struct jq_cg_set *s)
 			continue; /* the tenant's, not the job's */
 		/* rmdir by path: the parent's fd is not kept. */
 		for (int tries = 0;; tries++) {
-			if (rmdir(s->d[i].path) == 0 || errno == ENOENT)
+			if (JQ_RETRY_EINTR(rmdir(s->d[i].path)) == 0 || errno == ENOENT)
 				break;
 			/* A just-exited task can keep the cgroup busy for a moment. */
 			if (errno != EBUSY || tries == 100) {

@@ -50,8 +50,7 @@ static unsigned v1_caps(const struct jq_cg *m)
 			caps |= JQ_CG_CAN_IO_LIMIT;
 	if (ctl_fd(&m->base, "cpuacct") >= 0 || u >= 0)
 		caps |= JQ_CG_CAN_CPUACCT;
-	if (ctl_fd(&m->base, "freezer") >= 0 ||
-	    (u >= 0 && faccessat(u, "cgroup.kill", F_OK, 0) == 0))
+	if (ctl_fd(&m->base, "freezer") >= 0 || (u >= 0 && jq_cg_has(u, "cgroup.kill")))
 		caps |= JQ_CG_CAN_KILL;
 	return caps;
 }
@@ -137,7 +136,7 @@ static int put_cpu_max(int fd, int64_t milli, int64_t *ret, char **ret_msg)
  */
 static int put_memory(int fd, int64_t bytes, int64_t *ret, char **ret_msg)
 {
-	bool memsw = fd >= 0 && faccessat(fd, "memory.memsw.limit_in_bytes", F_OK, 0) == 0;
+	bool memsw = fd >= 0 && jq_cg_has(fd, "memory.memsw.limit_in_bytes");
 	int64_t v;
 	int r = 0;
 
@@ -216,7 +215,7 @@ static int put_throttle(int fd, const char *file, int64_t bps, char *const *devs
 	int r;
 
 	*ret = JQ_LIMIT_UNSET;
-	if (fd < 0 || (bps == JQ_LIMIT_UNSET && faccessat(fd, file, F_OK, 0) < 0))
+	if (fd < 0 || (bps == JQ_LIMIT_UNSET && !jq_cg_has(fd, file)))
 		return 0;
 	for (char *const *d = devs; d && *d; d++) {
 		int64_t back;

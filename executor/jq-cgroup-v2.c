@@ -90,14 +90,14 @@ static int v2_setup(struct jq_cg *m, bool move_self, char **ret_err)
 
 	if (fd < 0)
 		return fd;
-	if (mkdirat(fd, "daemon", 0755) < 0 && errno != EEXIST) {
+	if (JQ_RETRY_EINTR(mkdirat(fd, "daemon", 0755)) < 0 && errno != EEXIST) {
 		*ret_err = jq_asprintf("cannot create '%s/daemon': %s", m->base.d[0].path,
 				       strerror(errno));
 		return -errno;
 	}
 	if (move_self) {
 		char pid[32];
-		dfd = openat(fd, "daemon", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = JQ_RETRY_EINTR(openat(fd, "daemon", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 		if (dfd < 0)
 			return -errno;
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());
@@ -113,7 +113,7 @@ static int v2_setup(struct jq_cg *m, bool move_self, char **ret_err)
 	 * refuses with EBUSY and only what it already delegates is there):
 	 * caps() reports what <base> really got.
 	 */
-	own = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	own = JQ_RETRY_EINTR(openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (own >= 0)
 		(void)enable_controllers(own);
 	return enable_controllers(fd);
@@ -137,7 +137,7 @@ static unsigned v2_caps(const struct jq_cg *m)
 		if (list_has(sub, "io"))
 			caps |= JQ_CG_CAN_IO | JQ_CG_CAN_IO_LIMIT;
 	}
-	if (faccessat(fd, "cgroup.kill", F_OK, 0) == 0)
+	if (jq_cg_has(fd, "cgroup.kill"))
 		caps |= JQ_CG_CAN_KILL;
 	return caps;
 }
@@ -151,7 +151,7 @@ static int put_i64(int fd, const char *file, int64_t v, int64_t *ret, char **ret
 	char buf[32];
 	int r;
 
-	if (v == JQ_LIMIT_UNSET && faccessat(fd, file, F_OK, 0) < 0) {
+	if (v == JQ_LIMIT_UNSET && !jq_cg_has(fd, file)) {
 		*ret = JQ_LIMIT_UNSET;
 		return 0;
 	}
@@ -174,7 +174,7 @@ static int put_cpu_max(int fd, int64_t milli, int64_t *ret, char **ret_msg)
 	long long quota, period;
 	int r;
 
-	if (milli == JQ_LIMIT_UNSET && faccessat(fd, "cpu.max", F_OK, 0) < 0) {
+	if (milli == JQ_LIMIT_UNSET && !jq_cg_has(fd, "cpu.max")) {
 		*ret = JQ_LIMIT_UNSET;
 		return 0;
 	}
@@ -205,7 +205,7 @@ static int put_memory(int fd, int64_t bytes, int64_t *ret, char **ret_msg)
 	int64_t swap;
 	int r = put_i64(fd, "memory.max", bytes, ret, ret_msg);
 
-	if (r < 0 || faccessat(fd, "memory.swap.max", F_OK, 0) < 0)
+	if (r < 0 || !jq_cg_has(fd, "memory.swap.max"))
 		return r;
 	return put_i64(fd, "memory.swap.max", bytes == JQ_LIMIT_UNSET ? JQ_LIMIT_UNSET : 0, &swap,
 		       ret_msg);
@@ -258,8 +258,7 @@ static int put_io_max(int fd, int64_t rbps, int64_t wbps, char *const *devs, int
 	int r;
 
 	*ret_r = *ret_w = JQ_LIMIT_UNSET;
-	if (rbps == JQ_LIMIT_UNSET && wbps == JQ_LIMIT_UNSET &&
-	    faccessat(fd, "io.max", F_OK, 0) < 0)
+	if (rbps == JQ_LIMIT_UNSET && wbps == JQ_LIMIT_UNSET && !jq_cg_has(fd, "io.max"))
 		return 0;
 	if (rbps != JQ_LIMIT_UNSET)
 		snprintf(rs, sizeof(rs), "%" PRId64, rbps);
@@ -328,7 +327,7 @@ static int v2_job_set(struct jq_cg_set *s, const struct jq_limits *l, struct jq_
 	if (r >= 0)
 		r = put_i64(fd, "pids.max", l->pids, &eff.pids, ret_msg);
 	/* The OOM killer ends the whole job, not one process of it at random. */
-	if (r >= 0 && faccessat(fd, "memory.oom.group", F_OK, 0) == 0) {
+	if (r >= 0 && jq_cg_has(fd, "memory.oom.group")) {
 		r = jq_cg_write(fd, "memory.oom.group", "1");
 		if (r < 0)
 			*ret_msg =

@@ -64,9 +64,9 @@ static int mkdir_open(int dfd, const char *name, bool create)
 {
 	int fd;
 
-	if (create && mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
+	if (create && JQ_RETRY_EINTR(mkdirat(dfd, name, 0755)) < 0 && errno != EEXIST)
 		return -errno;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	fd = JQ_RETRY_EINTR(openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
 	return fd < 0 ? -errno : fd;
 }
 
@@ -392,14 +392,14 @@ static int check_cap(const struct jq_cg *m, unsigned cap, const char *what, int6
 /* "MAJ:MIN\n" of a dev file, both numbers checked. */
 static int read_dev(int dfd, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = openat(dfd, "dev", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = JQ_RETRY_EINTR(openat(dfd, "dev", O_RDONLY | O_CLOEXEC));
 	unsigned maj, min;
 	char tail;
 	ssize_t k;
 
 	if (fd < 0)
 		return -errno;
-	k = read(fd, buf, size - 1);
+	k = JQ_RETRY_EINTR(read(fd, buf, size - 1));
 	if (k < 0)
 		return -errno;
 	buf[k] = '\0';
@@ -620,6 +620,34 @@ static int job_set_open(struct jq_cg *m, const char *tenant, int64_t id, bool cr
 	return 0;
 }
 
+/*
+ * A job's pids limit holds without a pids controller too: jobq-exec sets
+ * RLIMIT_NPROC to it, and that counts the tasks of the job's uid in the
+ * job's own user namespace, which is exactly the job (docs/sandbox.md).
+ */
+static int job_limits_check(const struct jq_cg *m, struct jq_limits *want, bool strict, char **msg)
+{
+	int r;
+
+	r = check_cap(m, JQ_CG_CAN_CPU, "cpus (millicpus)", &want->cpus_milli, "no cpu controller",
+		      strict, msg);
+	if (r >= 0)
+		r = check_cap(m, JQ_CG_CAN_MEMORY, "memory (bytes)", &want->memory_bytes,
+			      "no memory controller", strict, msg);
+	return r;
+}
+
+int jq_cg_job_check(const struct jq_cg *m, const struct jq_limits *l, bool strict, char **ret_msg)
+{
+	struct jq_limits want = *l;
+	_cleanup_free_ char *msg = NULL;
+	int r = job_limits_check(m ? m : &none_manager, &want, strict, &msg);
+
+	if (msg)
+		*ret_msg = TAKE_PTR(msg);
+	return r;
+}
+
 int jq_cg_job_create(struct jq_cg *m, const char *tenant, int64_t id, const struct jq_limits *l,
 		     bool strict, struct jq_limits *ret_eff, char ***ret_paths, char **ret_msg)
 {
@@ -632,18 +660,14 @@ int jq_cg_job_create(struct jq_cg *m, const char *tenant, int64_t id, const stru
 	if (!m)
 		m = &none_manager;
 
-	r = check_cap(m, JQ_CG_CAN_CPU, "cpus (millicpus)", &want.cpus_milli, "no cpu controller",
-		      strict, &msg);
-	if (r >= 0)
-		r = check_cap(m, JQ_CG_CAN_MEMORY, "memory (bytes)", &want.memory_bytes,
-			      "no memory controller", strict, &msg);
-	if (r >= 0)
-		r = check_cap(m, JQ_CG_CAN_PIDS, "pids", &want.pids, "no pids controller", strict,
-			      &msg);
+	r = job_limits_check(m, &want, strict, &msg);
 	if (r < 0) {
 		*ret_msg = TAKE_PTR(msg);
 		return r;
 	}
+	/* Without a pids controller RLIMIT_NPROC alone holds the job's pids. */
+	if (!(jq_cg_caps(m) & JQ_CG_CAN_PIDS))
+		want.pids = JQ_LIMIT_UNSET;
 	eff = want;
 	if (m->mode != JQ_CG_NONE) {
 		/* A job-<id> left from an earlier attempt holds nothing of ours: replace it. */
@@ -660,6 +684,8 @@ int jq_cg_job_create(struct jq_cg *m, const char *tenant, int64_t id, const stru
 			goto fail;
 		eff.timeout_usec = l->timeout_usec;
 	}
+	if (eff.pids == JQ_LIMIT_UNSET)
+		eff.pids = l->pids;
 	paths = calloc(s.n + 1, sizeof(char *));
 	if (!paths) {
 		r = -ENOMEM;

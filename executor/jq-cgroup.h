@@ -140,6 +140,15 @@ int jq_cg_tenant_apply(struct jq_cg *m, const char *tenant, const struct jq_cg_t
 int jq_cg_job_create(struct jq_cg *m, const char *tenant, int64_t id, const struct jq_limits *l,
 		     bool strict, struct jq_limits *ret_eff, char ***ret_paths, char **ret_msg);
 
+/*
+ * The check jq_cg_job_create starts with, alone (jobqd asks it at submit):
+ * 0 if the host can enforce every limit in l; -EOPNOTSUPP and *ret_msg
+ * naming the first one it cannot when strict; when not strict 0, with
+ * *ret_msg listing those that would be dropped (NULL if none). pids are
+ * always enforceable: RLIMIT_NPROC holds them without a pids controller.
+ */
+int jq_cg_job_check(const struct jq_cg *m, const struct jq_limits *l, bool strict, char **ret_msg);
+
 /* Kills what is left in a job's cgroup and removes it. -ENOENT is 0. */
 int jq_cg_job_remove(struct jq_cg *m, const char *tenant, int64_t id);
 

@@ -223,7 +223,7 @@ static int step_stdio(struct child *c)
 	int src[3];
 
 	snprintf(c->value, sizeof(c->value), "/dev/null");
-	src[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	src[0] = JQ_RETRY_EINTR(open("/dev/null", O_RDONLY | O_CLOEXEC));
 	if (src[0] < 0)
 		return -errno;
 	c->value[0] = '\0';
@@ -239,7 +239,7 @@ static int step_stdio(struct child *c)
 			return src[i];
 	}
 	for (int i = 0; i < 3; i++)
-		if (dup2(src[i], i) < 0)
+		if (JQ_RETRY_EINTR(dup2(src[i], i)) < 0)
 			return -errno;
 	return 0;
 }
@@ -583,10 +583,8 @@ int jq_exec_child_report_read(int fd, char **ret_message, int *ret_status)
 		size_t len = 0;
 
 		while (len < sizeof(rep)) {
-			ssize_t n = read(fd, (char *)&rep + len, sizeof(rep) - len);
+			ssize_t n = JQ_RETRY_EINTR(read(fd, (char *)&rep + len, sizeof(rep) - len));
 			if (n < 0) {
-				if (errno == EINTR)
-					continue;
 				free(msg);
 				return -errno;
 			}

@@ -47,9 +47,7 @@ int jq_exec_log_pump(struct jq_exec_log *l, size_t i)
 
 	if (st->in_fd < 0)
 		return 0;
-	do
-		n = read(st->in_fd, l->buf, sizeof(l->buf));
-	while (n < 0 && errno == EINTR);
+	n = JQ_RETRY_EINTR(read(st->in_fd, l->buf, sizeof(l->buf)));
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return -EAGAIN;
 	if (n <= 0) {

@@ -40,6 +40,7 @@ static const uint16_t spec_tags[] = {
     JQ_T_SANDBOX_NOFILE,
     JQ_T_SANDBOX_NETWORK,
     JQ_T_SANDBOX_SECCOMP,
+    JQ_T_SANDBOX_NPROC,
 };
 
 static const uint16_t result_tags[] = {
@@ -219,6 +220,8 @@ int jq_exec_spec_write(const char *run_dir, const struct jq_exec_spec *s)
 		jq_msg_put_i64(&w, JQ_T_SANDBOX_TMP_SIZE, s->sandbox.tmp_size);
 	if (s->sandbox.nofile > 0)
 		jq_msg_put_i64(&w, JQ_T_SANDBOX_NOFILE, s->sandbox.nofile);
+	if (s->sandbox.nproc > 0)
+		jq_msg_put_i64(&w, JQ_T_SANDBOX_NPROC, s->sandbox.nproc);
 	jq_msg_put_i64(&w, JQ_T_SANDBOX_NETWORK, s->sandbox.network);
 	jq_msg_put_i64(&w, JQ_T_SANDBOX_SECCOMP, s->sandbox.seccomp ? 1 : 0);
 	r = record_write(run_dir, JQ_EXEC_SPEC_FILE, &w);
@@ -274,6 +277,8 @@ static int sandbox_from_msg(const struct jq_msg *m, struct jq_exec_sandbox *sb)
 	if (r >= 0)
 		r = get_i64_opt(m, JQ_T_SANDBOX_NOFILE, &sb->nofile);
 	if (r >= 0)
+		r = get_i64_opt(m, JQ_T_SANDBOX_NPROC, &sb->nproc);
+	if (r >= 0)
 		r = get_i64_opt(m, JQ_T_SANDBOX_NETWORK, &net);
 	if (r >= 0)
 		r = get_i64_opt(m, JQ_T_SANDBOX_SECCOMP, &seccomp);
@@ -283,7 +288,10 @@ static int sandbox_from_msg(const struct jq_msg *m, struct jq_exec_sandbox *sb)
 		sb->tmp_size = JQ_EXEC_TMP_SIZE_DEFAULT;
 	if (sb->nofile == -1)
 		sb->nofile = JQ_EXEC_NOFILE_DEFAULT;
-	if (sb->tmp_size < 1024 * 1024 || sb->nofile < 16 || sb->nofile > 1024 * 1024 || net < -1 ||
+	if (sb->nproc == -1)
+		sb->nproc = JQ_EXEC_NPROC_DEFAULT;
+	if (sb->tmp_size < 1024 * 1024 || sb->nofile < 16 || sb->nofile > 1024 * 1024 ||
+	    sb->nproc < 1 || sb->nproc > JQ_EXEC_NPROC_MAX || net < -1 ||
 	    net > JQ_EXEC_NETWORK_HOST || seccomp < -1 || seccomp > 1)
 		return -EBADMSG;
 	sb->network = net == JQ_EXEC_NETWORK_HOST ? JQ_EXEC_NETWORK_HOST : JQ_EXEC_NETWORK_NONE;

@@ -354,9 +354,9 @@ static int open_log(const char *run_dir, const char *name, int *ret_fd)
 	 * planted) could have another owner, mode or hard links. O_EXCL with
 	 * O_NOFOLLOW does not follow a symlink put in its place.
 	 */
-	if (unlink(path) < 0 && errno != ENOENT)
+	if (JQ_RETRY_EINTR(unlink(path)) < 0 && errno != ENOENT)
 		return -errno;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = JQ_RETRY_EINTR(open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
 	if (fd < 0)
 		return -errno;
 	/* The job writes through its pipe only; it must not open the file. */
@@ -504,7 +504,7 @@ int jq_exec_run(const char *run_dir, const struct jq_exec_spec *s, int sfd,
 		if (k < 0) {
 			/* Without a working loop the job cannot be supervised: end it. */
 			job_kill(&r, SIGKILL);
-			(void)waitpid(r.pid, &r.main_status, 0);
+			(void)JQ_RETRY_EINTR(waitpid(r.pid, &r.main_status, 0));
 			r.main_done = true;
 			r.finished_at = jq_now_usec();
 		}

@@ -38,25 +38,64 @@ static pid_t clone3_job(int cgroup_fd)
 }
 
 /*
- * core 0: a crashing job must not write a core of its memory somewhere;
- * nofile as configured. Set from outside by root, so that the hard limit
- * can be raised too (the init has no capability over host resources).
+ * Every rlimit of the job, set from outside by root so that hard limits
+ * can be raised too (the init has no capability over host resources) and
+ * so that nothing of how jobqd itself was started (a shell's ulimit, a
+ * unit's LimitNOFILE=, root's unlimited values) reaches a job. Why each
+ * value: docs/sandbox.md, "Resource limits". JQ_RLIM_NPROC and
+ * JQ_RLIM_NOFILE are placeholders for the spec's values.
  */
+#define JQ_RLIM_NPROC  ((rlim_t)-2)
+#define JQ_RLIM_NOFILE ((rlim_t)-3)
+static const struct {
+	int resource;
+	rlim_t soft, hard;
+} job_limits[] = {
+    {RLIMIT_CPU, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_STACK, JQ_EXEC_RLIMIT_STACK, RLIM_INFINITY},
+    {RLIMIT_CORE, 0, 0},
+    {RLIMIT_RSS, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_NPROC, JQ_RLIM_NPROC, JQ_RLIM_NPROC},
+    {RLIMIT_NOFILE, JQ_RLIM_NOFILE, JQ_RLIM_NOFILE},
+    {RLIMIT_MEMLOCK, JQ_EXEC_RLIMIT_MEMLOCK, JQ_EXEC_RLIMIT_MEMLOCK},
+    {RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_LOCKS, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_SIGPENDING, JQ_EXEC_RLIMIT_SIGPENDING, JQ_EXEC_RLIMIT_SIGPENDING},
+    {RLIMIT_MSGQUEUE, JQ_EXEC_RLIMIT_MSGQUEUE, JQ_EXEC_RLIMIT_MSGQUEUE},
+    {RLIMIT_NICE, 0, 0},
+    {RLIMIT_RTPRIO, 0, 0},
+    {RLIMIT_RTTIME, RLIM_INFINITY, RLIM_INFINITY},
+};
+
+static rlim_t rlim_value(rlim_t v, const struct jq_exec_spec *s)
+{
+	/* 0: a spec built in memory, not read back; the reader's defaults. */
+	if (v == JQ_RLIM_NPROC)
+		return (rlim_t)(s->sandbox.nproc > 0 ? s->sandbox.nproc : JQ_EXEC_NPROC_DEFAULT);
+	if (v == JQ_RLIM_NOFILE)
+		return (rlim_t)(s->sandbox.nofile > 0 ? s->sandbox.nofile : JQ_EXEC_NOFILE_DEFAULT);
+	return v;
+}
+
 static int job_rlimits(pid_t pid, const struct jq_exec_spec *s)
 {
-	struct rlimit core = {0, 0};
-	struct rlimit nofile = {(rlim_t)s->sandbox.nofile, (rlim_t)s->sandbox.nofile};
+	for (size_t i = 0; i < JQ_ARRAY_SIZE(job_limits); i++) {
+		struct rlimit l = {rlim_value(job_limits[i].soft, s),
+				   rlim_value(job_limits[i].hard, s)};
+		struct rlimit own;
 
-	if (prlimit(pid, RLIMIT_CORE, &core, NULL) < 0)
-		return -errno;
-	if (prlimit(pid, RLIMIT_NOFILE, &nofile, NULL) < 0) {
-		struct rlimit cur;
+		if (prlimit(pid, job_limits[i].resource, &l, NULL) == 0)
+			continue;
 		/* Unprivileged: no higher than our own hard limit. */
-		if (errno != EPERM || getrlimit(RLIMIT_NOFILE, &cur) < 0)
+		if (errno != EPERM || getrlimit(job_limits[i].resource, &own) < 0)
 			return -errno;
-		if (nofile.rlim_max > cur.rlim_max)
-			nofile.rlim_cur = nofile.rlim_max = cur.rlim_max;
-		if (prlimit(pid, RLIMIT_NOFILE, &nofile, NULL) < 0)
+		if (l.rlim_max > own.rlim_max)
+			l.rlim_max = own.rlim_max;
+		if (l.rlim_cur > l.rlim_max)
+			l.rlim_cur = l.rlim_max;
+		if (prlimit(pid, job_limits[i].resource, &l, NULL) < 0)
 			return -errno;
 	}
 	return 0;
@@ -66,7 +105,7 @@ static pid_t give_up(pid_t pid, int go_fd, int err, const char *step, const char
 {
 	close(go_fd);
 	kill(pid, SIGKILL);
-	(void)waitpid(pid, NULL, 0);
+	(void)JQ_RETRY_EINTR(waitpid(pid, NULL, 0));
 	*ret_step = step;
 	return err;
 }
@@ -114,9 +153,7 @@ pid_t jq_exec_spawn_job(const struct jq_exec_spec *s, const struct jq_exec_child
 	if (pid == 0) {
 		ssize_t n;
 		close(go[1]);
-		do
-			n = read(go[0], &c, 1);
-		while (n < 0 && errno == EINTR);
+		n = JQ_RETRY_EINTR(read(go[0], &c, 1));
 		/* EOF without the byte: the parent gave up on us. */
 		if (n != 1)
 			_exit(127);
@@ -139,7 +176,7 @@ pid_t jq_exec_spawn_job(const struct jq_exec_spec *s, const struct jq_exec_child
 		if (r < 0)
 			return give_up(pid, go[1], r, "place", ret_step);
 	}
-	if (write(go[1], &c, 1) != 1)
+	if (JQ_RETRY_EINTR(write(go[1], &c, 1)) != 1)
 		return give_up(pid, go[1], -errno, "release", ret_step);
 	close(go[1]);
 	return pid;

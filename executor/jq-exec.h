@@ -38,6 +38,17 @@
 #define JQ_EXEC_TMP_SIZE_DEFAULT  (1024LL * 1024 * 1024)
 #define JQ_EXEC_NOFILE_DEFAULT	  4096
 #define JQ_EXEC_MAX_SANDBOX_PATHS 256
+/*
+ * Resource limits every job gets (docs/sandbox.md, "Resource limits").
+ * RLIMIT_NPROC counts the tasks of one uid in one user namespace: every
+ * job has a namespace of its own, so it bounds one job, not its user.
+ */
+#define JQ_EXEC_NPROC_DEFAULT	  4096
+#define JQ_EXEC_NPROC_MAX	  4194304
+#define JQ_EXEC_RLIMIT_STACK	  (8 * 1024 * 1024)
+#define JQ_EXEC_RLIMIT_MEMLOCK	  (8 * 1024 * 1024)
+#define JQ_EXEC_RLIMIT_SIGPENDING 16384
+#define JQ_EXEC_RLIMIT_MSGQUEUE	  819200
 
 enum jq_exec_network {
 	JQ_EXEC_NETWORK_NONE = 0, /* a new network namespace with lo only */
@@ -50,6 +61,7 @@ struct jq_exec_sandbox {
 	char **rw_paths;   /* bound read-write at the same path */
 	int64_t tmp_size;  /* bytes of the private /tmp */
 	int64_t nofile;	   /* RLIMIT_NOFILE, soft and hard */
+	int64_t nproc;	   /* RLIMIT_NPROC, soft and hard: tasks of the job */
 	enum jq_exec_network network;
 	bool seccomp; /* install the deny-list */
 };

@@ -35,6 +35,30 @@ static void log_tenant(const char *name, const struct jq_cg_tenant_limits *e)
 		    name, e->weight, cpu, mem, pids, rd, wr);
 }
 
+/*
+ * A tenant's default_memory becomes the memory limit of every job that
+ * does not ask for one: if the host cannot enforce it, every such job
+ * would be refused at submit. With enforce = refuse that is a mistake in
+ * the INI, told at start or reload like an unenforceable cap.
+ */
+static int default_memory_check(struct jq_daemon *d, const struct jq_config *c,
+				const struct jq_tenant_config *t, char **ret_err)
+{
+	struct jq_limits l = jq_limits_unset();
+	_cleanup_free_ char *msg = NULL;
+	int r;
+
+	l.memory_bytes = t->default_memory;
+	if (c->enforce_warn || t->default_memory == JQ_LIMIT_UNSET)
+		return 0;
+	r = jq_cg_job_check(d->cg, &l, true, &msg);
+	if (r < 0)
+		*ret_err = jq_asprintf("tenant '%s': default_memory: %s (set 'enforce = warn' in "
+				       "[daemon] to run without it)",
+				       t->name, msg ? msg : strerror(-r));
+	return r;
+}
+
 int jq_cgroups_apply_tenants(struct jq_daemon *d, const struct jq_config *c, char **ret_err)
 {
 	for (size_t i = 0; i < c->n_tenants; i++) {
@@ -61,9 +85,33 @@ int jq_cgroups_apply_tenants(struct jq_daemon *d, const struct jq_config *c, cha
 		}
 		if (msg)
 			jq_log_warning("%s: running without it (enforce = warn)", msg);
+		r = default_memory_check(d, c, t, ret_err);
+		if (r < 0)
+			return r;
 		log_tenant(t->name, &eff);
 	}
 	return 0;
+}
+
+bool jq_cgroups_submit_refused(struct jq_client *c, const struct jq_tenant_config *t,
+			       const struct jq_job *j)
+{
+	struct jq_daemon *d = c->daemon;
+	struct jq_limits eff = jq_runner_effective_limits(j, t);
+	_cleanup_free_ char *msg = NULL;
+	int r;
+
+	if (d->config->enforce_warn)
+		return false;
+	r = jq_cg_job_check(d->cg, &eff, true, &msg);
+	if (r >= 0)
+		return false;
+	jq_client_send_error(c, -r, "submit: %s%s", msg ? msg : strerror(-r),
+			     r == -EOPNOTSUPP ? " (an administrator can set 'enforce = warn' in "
+						"[daemon] to run jobs without it)"
+					      : "");
+	jq_client_done(c);
+	return true;
 }
 
 int jq_cgroups_init(struct jq_daemon *d, char **ret_err)

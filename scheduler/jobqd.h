@@ -255,6 +255,13 @@ void jq_maintenance_tick(struct jq_daemon *d, bool *ret_backlog);
 int jq_cgroups_init(struct jq_daemon *d, char **ret_err);
 /* (Re-)applies the tenants' caps of d->config; refused limits fail (unless enforce = warn). */
 int jq_cgroups_apply_tenants(struct jq_daemon *d, const struct jq_config *c, char **ret_err);
+/*
+ * SUBMIT: with enforce = refuse, a job whose effective limits (request,
+ * tenant defaults) the host cannot enforce is refused. Replies and returns
+ * true when it is.
+ */
+bool jq_cgroups_submit_refused(struct jq_client *c, const struct jq_tenant_config *t,
+			       const struct jq_job *j);
 /* Kills and removes job cgroups no running job owns (after jq_runner_recover). */
 void jq_cgroups_reconcile(struct jq_daemon *d);
 void jq_cgroups_release(struct jq_daemon *d);

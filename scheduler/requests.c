@@ -340,6 +340,8 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 		return;
 	if (jq_msg_get_i64(m, JQ_T_HOLD, &hold) == 0 && hold != 0 && hold != 1)
 		REJECT(c, EINVAL, "submit: invalid hold flag");
+	if (jq_cgroups_submit_refused(c, t, &j))
+		return;
 	if (jq_msg_count(m, JQ_T_AFTER) > JQ_PROTO_MAX_AFTER)
 		REJECT(c, E2BIG, "submit: too many --after jobs (limit %d)", JQ_PROTO_MAX_AFTER);
 	r = jq_msg_get_i64v(m, JQ_T_AFTER, &after, &n_after);

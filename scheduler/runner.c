@@ -460,6 +460,21 @@ static int sandbox_spec(struct jq_daemon *d, const struct jq_tenant_config *t,
 	return 0;
 }
 
+/*
+ * RLIMIT_NPROC of a job (docs/sandbox.md): its pids limit, else its
+ * tenant's pids_max, else a default. The kernel counts it per uid in the
+ * job's own user namespace, so it holds one job's fork bomb also without
+ * cgroups, and jobs of one user do not share it.
+ */
+static int64_t job_nproc(const struct jq_limits *eff, const struct jq_tenant_config *t)
+{
+	if (eff->pids != JQ_LIMIT_UNSET)
+		return eff->pids;
+	if (t && t->pids_max != JQ_LIMIT_UNSET)
+		return t->pids_max;
+	return JQ_EXEC_NPROC_DEFAULT;
+}
+
 int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 {
 	const struct jq_tenant_config *t = jq_config_tenant(d->config, j->tenant);
@@ -530,6 +545,7 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	spec.cgroup_mode = jq_cg_mode(d->cg);
 	spec.cgroup_paths = cg_paths;
 	r = sandbox_spec(d, t, &spec.sandbox);
+	spec.sandbox.nproc = job_nproc(&eff, t);
 	if (r < 0)
 		err = strdup("out of memory");
 	if (r >= 0)

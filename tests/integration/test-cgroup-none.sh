@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Without cgroups (cgroup = none) a limit cannot be enforced: it is refused
 # loudly -- the daemon does not start with tenant caps, a job asking for
-# memory fails to start with the reason -- or, with enforce = warn, logged
+# memory is refused at submit with the reason -- or, with enforce = warn, logged
 # and left out of the effective limits. Never silently dropped.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -29,9 +29,9 @@ jq_start
 cd "$JQ_WORK"
 rc=0
 "$JOBQ" submit --tenant acme --memory 32M --wait -- true 2>"$JQ_TMP/err" || rc=$?
-[ "$rc" = 125 ] || fail "a job with an unenforceable --memory exited $rc"
+[ "$rc" != 0 ] || fail "a job with an unenforceable --memory was accepted"
 grep -q "limit memory (bytes) '33554432' cannot be enforced" "$JQ_TMP/err" ||
-	fail "failed_to_start reason: $(cat "$JQ_TMP/err")"
+	fail "refusal at submit: $(cat "$JQ_TMP/err")"
 out=$("$JOBQ" submit --tenant acme --wait -- echo fine)
 assert_eq "a job without limits runs" fine "$out"
 "$JOBQ" doctor >"$JQ_TMP/doctor" 2>&1 && fail "doctor is happy without cgroups: $(cat "$JQ_TMP/doctor")"

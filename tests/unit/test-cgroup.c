@@ -700,6 +700,19 @@ static void test_none(void **state)
 	assert_int_equal(jq_strv_length(paths), 0);
 	assert_int_equal(eff.timeout_usec, 1000000);
 	assert_int_equal(jq_cg_job_remove(m, "acme", 1), 0);
+	/* Checked alone at submit; pids hold without cgroups (RLIMIT_NPROC). */
+	l.memory_bytes = 64 * MIB;
+	l.pids = 50;
+	assert_int_equal(jq_cg_job_check(m, &l, true, &msg), -EOPNOTSUPP);
+	assert_non_null(strstr(msg, "limit memory (bytes) '67108864' cannot be enforced"));
+	free(msg);
+	msg = NULL;
+	l.memory_bytes = JQ_LIMIT_UNSET;
+	assert_int_equal(jq_cg_job_check(m, &l, true, &msg), 0);
+	assert_null(msg);
+	jq_strv_free(TAKE_PTR(paths));
+	assert_int_equal(jq_cg_job_create(m, "acme", 1, &l, true, &eff, &paths, &msg), 0);
+	assert_int_equal(eff.pids, 50);
 	jq_cg_free(m);
 }
 
@@ -733,6 +746,12 @@ static void test_spec_result_fields(void **state)
 	s.sandbox.nofile = 1024;
 	assert_int_equal(jq_exec_spec_write(fk->root, &s), 0);
 	assert_int_equal(jq_exec_spec_read(fk->root, &back), 0);
+	assert_int_equal(back.sandbox.nproc, JQ_EXEC_NPROC_DEFAULT); /* absent: the default */
+	jq_exec_spec_release(&back);
+	s.sandbox.nproc = 64;
+	assert_int_equal(jq_exec_spec_write(fk->root, &s), 0);
+	assert_int_equal(jq_exec_spec_read(fk->root, &back), 0);
+	assert_int_equal(back.sandbox.nproc, 64);
 	assert_int_equal(back.cgroup_mode, JQ_CG_V1);
 	assert_int_equal(jq_strv_length(back.cgroup_paths), 2);
 	assert_string_equal(back.cgroup_paths[1], paths[1]);
