@@ -41,11 +41,12 @@ static int write_proc_file(pid_t pid, const char *name, const char *data)
 	int fd, r = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = JQ_RETRY_EINTR(open(path, O_WRONLY | O_CLOEXEC));
 	if (fd < 0)
 		return -errno;
-	/* The map files take exactly one write(2). */
-	if (write(fd, data, strlen(data)) != (ssize_t)strlen(data))
+	/* The map files take exactly one write(2); an interrupted one wrote nothing. */
+	errno = 0;
+	if (JQ_RETRY_EINTR(write(fd, data, strlen(data))) != (ssize_t)strlen(data))
 		r = errno ? -errno : -EIO;
 	close(fd);
 	return r;
