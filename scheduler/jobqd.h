@@ -32,9 +32,9 @@
 /* Requests handled per client per loop turn: the others' turn comes first. */
 #define JQ_FRAMES_PER_TURN 64
 /*
- * Bytes of replies a client may leave unread (written but not flushed to
- * the socket) before its next request is handled; the same for all the
- * connections of one user together.
+ * Memory of replies a client may leave unread (written but not flushed to
+ * the socket, counted with their buffers) before its next request is
+ * handled; the same for all the connections of one user together.
  */
 #define JQ_CLIENT_MAX_PENDING (4 * 1024 * 1024)
 #define JQ_USER_MAX_PENDING   (16 * 1024 * 1024)

@@ -131,6 +131,16 @@ static void ready_add(struct jq_client *c)
 		uv_idle_start(&d->ready_idle, on_ready_idle);
 }
 
+/*
+ * What a queued reply costs the daemon: its buffer (grown by doubling) and
+ * the request, not only the frame's length; a LIST reply of small frames
+ * costs three times its bytes.
+ */
+static size_t write_req_cost(const struct write_req *wr)
+{
+	return wr->buf.cap + sizeof(*wr) + 32;
+}
+
 static void pending_add(struct jq_client *c, size_t n)
 {
 	c->pending_bytes += n;
@@ -170,7 +180,7 @@ static void deferred_drop(struct jq_client *c)
 
 	for (wr = c->deferred; wr; wr = next) {
 		next = wr->next;
-		pending_sub(c, wr->buf.len);
+		pending_sub(c, write_req_cost(wr));
 		jq_buf_release(&wr->buf);
 		free(wr);
 	}
@@ -219,7 +229,7 @@ static void on_write(uv_write_t *req, int status)
 	struct write_req *wr = (struct write_req *)req;
 	struct jq_client *c = wr->client;
 
-	pending_sub(c, wr->buf.len);
+	pending_sub(c, write_req_cost(wr));
 	jq_buf_release(&wr->buf);
 	free(wr);
 	if (status < 0) {
@@ -266,7 +276,7 @@ int jq_client_send(struct jq_client *c, struct jq_msg_writer *w)
 			c->deferred_tail = &c->deferred;
 		*c->deferred_tail = wr;
 		c->deferred_tail = &wr->next;
-		pending_add(c, wr->buf.len);
+		pending_add(c, write_req_cost(wr));
 		return 0;
 	}
 	b = uv_buf_init((char *)wr->buf.data, (unsigned)wr->buf.len);
@@ -277,7 +287,7 @@ int jq_client_send(struct jq_client *c, struct jq_msg_writer *w)
 		jq_client_close(c);
 		return r;
 	}
-	pending_add(c, wr->buf.len);
+	pending_add(c, write_req_cost(wr));
 	return 0;
 }
 
@@ -525,7 +535,7 @@ static void deferred_flush(struct jq_client *c)
 		wr->next = NULL;
 		if (c->closing ||
 		    uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_write) < 0) {
-			pending_sub(c, wr->buf.len);
+			pending_sub(c, write_req_cost(wr));
 			jq_buf_release(&wr->buf);
 			free(wr);
 			jq_client_close(c);
