@@ -13,8 +13,9 @@
  * kept. A payload longer than JQ_PROTO_MAX_PAYLOAD is refused before any
  * allocation.
  *
- * A connection carries requests one after another; each request gets its
- * replies in order before the next is read. Replies:
+ * A connection carries requests one after another (a client may send them
+ * ahead: they are handled in order); each request gets its replies in
+ * order before the next is handled. Replies:
  *   JQ_REP_ERROR {ERRNO, MESSAGE}                  to any request
  *   SUBMIT  {TENANT, ARGV+, ENV*, CWD, NAME?, REQ_*?, PRIORITY?, AFTER*, HOLD?}
  *           -> JQ_REP_JOB

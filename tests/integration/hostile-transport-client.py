@@ -280,6 +280,8 @@ def in_child(uid, fn):
             os._exit(0)
         except SystemExit as e:
             os._exit(e.code if isinstance(e.code, int) else 1)
+        except Exception as e:  # noqa: BLE001 (a child must never return)
+            print(f"FAIL hostile client: {e!r}", flush=True)
         finally:
             os._exit(1)
     os.close(r1)
