@@ -415,20 +415,18 @@ static void read_set(struct jq_client *c, bool on)
 		uv_read_stop((uv_stream_t *)&c->pipe);
 }
 
-/* Handles one whole frame; false if the connection ends with it. */
-static bool handle_frame(struct jq_client *c, const struct jq_frame *fr)
+static void handle_frame(struct jq_client *c, const struct jq_frame *fr)
 {
 	struct jq_msg m;
 
 	c->frame_start = 0;
 	if (jq_msg_parse(fr->type, fr->payload, fr->len, &m) < 0) {
 		fail_frame(c, EBADMSG, "malformed message");
-		return false;
+		return;
 	}
 	c->busy = true;
 	jq_request_handle(c, &m);
 	jq_msg_release(&m);
-	return true;
 }
 
 /*
@@ -471,7 +469,7 @@ static void serve(struct jq_client *c)
 		} else if (r < 0) {
 			fail_frame(c, -r, "cannot read request: %s", strerror(-r));
 		} else {
-			(void)handle_frame(c, &fr);
+			handle_frame(c, &fr);
 		}
 	}
 	c->serving = false;
