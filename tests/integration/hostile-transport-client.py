@@ -402,7 +402,7 @@ def case_memory(sock, dpid, out_uid, probe_uid, probe_tenant, conns, bound_kib):
                 pass
             held.append(s)
         # The daemon read what it would: every refused connection has its error.
-            for s in held:
+        for s in held:
             ready, _, _ = select.select([s], [], [], 0)
             if ready:
                 try:
