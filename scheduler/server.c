@@ -49,6 +49,7 @@ struct write_req {
 
 static void serve(struct jq_client *c);
 static void on_ready_idle(uv_idle_t *h);
+static void batch_commit(struct jq_daemon *d);
 static void fail_frame(struct jq_client *c, int err, const char *fmt, ...) _printf_(3, 4);
 
 static struct jq_user *user_get(struct jq_daemon *d, uid_t uid)
@@ -496,6 +497,13 @@ static void on_ready_idle(uv_idle_t *h)
 		ready_remove(c);
 		serve(c);
 	}
+	/*
+	 * Commit what these requests wrote now, not in the check phase: the
+	 * dispatcher's idle handle may run next in this phase, and a job it
+	 * starts must be stored as started before its helper runs, or a
+	 * crash before the commit runs it twice.
+	 */
+	batch_commit(d);
 	if (!d->ready_head)
 		uv_idle_stop(&d->ready_idle);
 }
@@ -543,9 +551,8 @@ static void deferred_flush(struct jq_client *c)
 		shutdown_client(c);
 }
 
-static void on_batch_check(uv_check_t *h)
+static void batch_commit(struct jq_daemon *d)
 {
-	struct jq_daemon *d = h->data;
 	struct jq_client *c, *next;
 	int r;
 
@@ -576,6 +583,11 @@ static void on_batch_check(uv_check_t *h)
 			fail_frame(c, -r, "cannot commit to the database: %s", strerror(-r));
 		}
 	}
+}
+
+static void on_batch_check(uv_check_t *h)
+{
+	batch_commit(h->data);
 }
 
 void jq_batch_begin(struct jq_daemon *d)
