@@ -133,9 +133,11 @@ struct jq_daemon {
 	struct jq_dispatch *dispatch; /* fair share (issue 5): dispatch.c */
 	bool loop_ready;
 	/*
-	 * Group commit: the writes of one loop turn's I/O callbacks share one
-	 * transaction, committed in batch_check (right after the poll phase);
-	 * the replies they caused are sent only after that commit.
+	 * Group commit: the writes of one loop turn's requests (handled in
+	 * the ready pass, an idle handle) share one transaction, committed at
+	 * the end of that pass; those of the I/O callbacks in batch_check
+	 * (right after the poll phase). The replies they caused are sent only
+	 * after the commit.
 	 */
 	bool batch_open;
 	uv_check_t batch_check;
