@@ -78,26 +78,6 @@ int cli_connect(struct cli *c)
 	return 0;
 }
 
-int cli_send(struct cli *c, struct jq_msg_writer *w)
-{
-	int r = jq_msg_writer_finish(w);
-
-	if (r == -EMSGSIZE) {
-		cli_error("request too large (limit %d bytes)", JQ_PROTO_MAX_PAYLOAD);
-		return r;
-	}
-	if (r < 0) {
-		cli_error("cannot build request: %s", strerror(-r));
-		return r;
-	}
-	r = jq_write_all(c->fd, w->buf.data, w->buf.len);
-	if (r < 0) {
-		cli_error("cannot send request to jobqd: %s", strerror(-r));
-		return r;
-	}
-	return 0;
-}
-
 static void print_remote_error(const struct jq_msg *m)
 {
 	const char *msg;
@@ -112,6 +92,41 @@ static void print_remote_error(const struct jq_msg *m)
 	} else {
 		cli_error("jobqd refused the request");
 	}
+}
+
+int cli_send(struct cli *c, struct jq_msg_writer *w)
+{
+	int r = jq_msg_writer_finish(w);
+
+	if (r == -EMSGSIZE) {
+		cli_error("request too large (limit %d bytes)", JQ_PROTO_MAX_PAYLOAD);
+		return r;
+	}
+	if (r < 0) {
+		cli_error("cannot build request: %s", strerror(-r));
+		return r;
+	}
+	r = jq_write_all(c->fd, w->buf.data, w->buf.len);
+	if (r == -EPIPE || r == -ECONNRESET) {
+		/*
+		 * jobqd refuses a connection (too many of this user's, shutting
+		 * down) with an error it sends at once, then closes: say why.
+		 */
+		struct jq_msg m;
+		if (jq_msg_read_fd(c->fd, &m) == 0) {
+			if (m.type == JQ_REP_ERROR) {
+				print_remote_error(&m);
+				jq_msg_release(&m);
+				return CLI_ERR_REMOTE;
+			}
+			jq_msg_release(&m);
+		}
+	}
+	if (r < 0) {
+		cli_error("cannot send request to jobqd: %s", strerror(-r));
+		return r;
+	}
+	return 0;
 }
 
 int cli_recv(struct cli *c, struct jq_msg *ret)

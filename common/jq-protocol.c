@@ -136,11 +136,28 @@ int jq_frame_header_parse(const uint8_t hdr[JQ_PROTO_HEADER_SIZE], uint16_t *ret
 
 	if (get_be16(hdr + 4) != JQ_PROTO_VERSION)
 		return -EPROTO;
-	if (len > JQ_PROTO_MAX_PAYLOAD)
-		return -EMSGSIZE;
 	*ret_type = get_be16(hdr + 6);
 	*ret_len = len;
-	return 0;
+	return len > JQ_PROTO_MAX_PAYLOAD ? -EMSGSIZE : 0;
+}
+
+uint32_t jq_proto_request_max_payload(uint16_t type)
+{
+	return type == JQ_REQ_SUBMIT ? JQ_PROTO_MAX_PAYLOAD : JQ_PROTO_MAX_REQUEST;
+}
+
+const char *jq_proto_request_name(uint16_t type)
+{
+	static const char *const names[] = {
+	    [JQ_REQ_SUBMIT] = "submit", [JQ_REQ_LIST] = "list",	      [JQ_REQ_SHOW] = "show",
+	    [JQ_REQ_LOGS] = "logs",	[JQ_REQ_CANCEL] = "cancel",   [JQ_REQ_WAIT] = "wait",
+	    [JQ_REQ_HOLD] = "hold",	[JQ_REQ_RELEASE] = "release", [JQ_REQ_SHARE] = "share",
+	    [JQ_REQ_REPORT] = "report", [JQ_REQ_DOCTOR] = "doctor",
+	};
+
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	return "unknown";
 }
 
 int jq_msg_parse(uint16_t type, const uint8_t *payload, size_t len, struct jq_msg *ret)

@@ -13,8 +13,9 @@
  * kept. A payload longer than JQ_PROTO_MAX_PAYLOAD is refused before any
  * allocation.
  *
- * A connection carries requests one after another; each request gets its
- * replies in order before the next is read. Replies:
+ * A connection carries requests one after another (a client may send them
+ * ahead: they are handled in order); each request gets its replies in
+ * order before the next is handled. Replies:
  *   JQ_REP_ERROR {ERRNO, MESSAGE}                  to any request
  *   SUBMIT  {TENANT, ARGV+, ENV*, CWD, NAME?, REQ_*?, PRIORITY?, AFTER*, HOLD?}
  *           -> JQ_REP_JOB
@@ -43,6 +44,11 @@
 /* argv + env of one submission, summed as the bytes of their strings. */
 #define JQ_PROTO_MAX_ARGV_ENV (1024 * 1024)
 #define JQ_PROTO_MAX_PAYLOAD  (JQ_PROTO_MAX_ARGV_ENV + 256 * 1024)
+/*
+ * Every request but SUBMIT carries a few ids, names and flags: its payload
+ * is refused past this, on the header, before anything is buffered.
+ */
+#define JQ_PROTO_MAX_REQUEST (16 * 1024)
 /* Bounds of single fields a user controls. */
 #define JQ_PROTO_MAX_NAME      256
 #define JQ_PROTO_MAX_PATH      4096
@@ -218,10 +224,21 @@ struct jq_msg {
 
 /*
  * Parses a frame header. Returns 0, -EPROTO for a version other than
- * JQ_PROTO_VERSION, -EMSGSIZE for a payload over JQ_PROTO_MAX_PAYLOAD.
+ * JQ_PROTO_VERSION, -EMSGSIZE for a payload over JQ_PROTO_MAX_PAYLOAD (the
+ * type and length are set then too, for the error message).
  */
 int jq_frame_header_parse(const uint8_t hdr[JQ_PROTO_HEADER_SIZE], uint16_t *ret_type,
 			  uint32_t *ret_len);
+
+/*
+ * The largest payload jobqd accepts for a request of this type:
+ * JQ_PROTO_MAX_PAYLOAD for SUBMIT, JQ_PROTO_MAX_REQUEST for the others
+ * (and for unknown types, which are refused once read).
+ */
+uint32_t jq_proto_request_max_payload(uint16_t type);
+
+/* The request's name for messages ("submit", "list", ...), or "unknown". */
+const char *jq_proto_request_name(uint16_t type);
 
 /*
  * Decodes a payload of len bytes. Returns 0 or -EBADMSG (a field that runs

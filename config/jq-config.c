@@ -62,10 +62,12 @@ enum {
 	DK_ACCOUNTING_RETENTION,
 	DK_FAIRSHARE_HALF_LIFE,
 	DK_MEMORY_BUDGET,
-	DK_ENFORCE,	   /* cgroups (issue 3) */
-	DK_SECCOMP,	   /* sandbox (issue 4) */
-	DK_SHUTDOWN,	   /* restarts (issue 7) */
-	DK_MIN_FREE_SPACE, /* issue 11 */
+	DK_ENFORCE,		     /* cgroups (issue 3) */
+	DK_SECCOMP,		     /* sandbox (issue 4) */
+	DK_SHUTDOWN,		     /* restarts (issue 7) */
+	DK_MIN_FREE_SPACE,	     /* issue 11 */
+	DK_MAX_CONNECTIONS_PER_USER, /* issue 11 */
+	DK_REQUEST_READ_TIMEOUT,     /* issue 11 */
 	_DK_MAX,
 };
 _Static_assert(_DK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the daemon keys");
@@ -91,6 +93,13 @@ _Static_assert(_DK_MAX <= JQ_CONFIG_MAX_KEYS, "p->key_line is too small for the 
  * - min_free_space 0..90% of the file system, or a size 0..1T: below it
  *   on the file system of state_dir or of the database, new submissions
  *   are refused (0 turns the check off).
+ * - max_connections_per_user 1..1024: at most a quarter of jobqd's 4096
+ *   connections, so that one user at its cap never fills them all; the
+ *   default 256 is far above what a person or a CI runner opens at once
+ *   (each waiting `jobq wait` or `logs -f` holds one).
+ * - request_read_timeout 1s..1h: from a request's first byte to its last;
+ *   `jobq` sends a whole request in one write, so only a stalled or
+ *   hostile client ever waits this long.
  */
 static const struct jq_config_key daemon_keys[_DK_MAX] = {
     [DK_SOCKET] = {"socket", jq_config_parse_path, F(socket), 1, JQ_SOCKET_PATH_MAX, NULL, false},
@@ -120,6 +129,10 @@ static const struct jq_config_key daemon_keys[_DK_MAX] = {
     [DK_SHUTDOWN] = {"shutdown", parse_shutdown, F(shutdown), 0, 0, "leave|drain|kill", false},
     [DK_MIN_FREE_SPACE] = {"min_free_space", parse_min_free_space, F(min_free_bytes), 0, TIB,
 			   "0%..90% or 0..1T", false},
+    [DK_MAX_CONNECTIONS_PER_USER] = {"max_connections_per_user", jq_config_parse_int,
+				     F(max_connections_per_user), 1, 1024, "1..1024", false},
+    [DK_REQUEST_READ_TIMEOUT] = {"request_read_timeout", jq_config_parse_duration,
+				 F(request_read_timeout_usec), SEC, HOUR, "1s..1h", false},
 };
 
 static int parse_cgroup(struct jq_config_parser *p, const struct jq_config_key *k, void *obj,
@@ -334,6 +347,8 @@ static int config_new(const char *path, struct jq_config **ret)
 	c->min_free_percent = 5;
 	c->min_free_bytes = -1;
 	c->synchronous = JQ_CONFIG_SYNC_FULL;
+	c->max_connections_per_user = 256;
+	c->request_read_timeout_usec = 30 * SEC;
 	*ret = TAKE_PTR(c);
 	return 0;
 }

@@ -97,6 +97,9 @@ struct jq_config {
 	/* fair share (issue 5) */
 	int64_t fairshare_half_life_usec; /* decay of past usage, default 1h */
 	int64_t memory_budget;		  /* bytes for all running jobs, -1 = MemTotal */
+	/* connections: what one user may make the daemon hold */
+	int64_t max_connections_per_user;  /* default 256; root is exempt */
+	int64_t request_read_timeout_usec; /* first to last byte of a request, default 30s */
 	/* cgroups (issue 3) */
 	bool enforce_warn; /* enforce = warn: unenforceable limits are logged, not refused */
 	/*

@@ -4,6 +4,7 @@
  * instance left running, serve, and stop cleanly on SIGTERM/SIGINT
  * (running jobs keep running: their helpers do not need the daemon).
  */
+#include <inttypes.h>
 #include <libgen.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -109,15 +110,31 @@ static void on_hup(uv_signal_t *s, int signum)
 	jq_dispatch_schedule(d);
 }
 
-static void raise_nofile(void)
+/*
+ * Each client is an fd: raises RLIMIT_NOFILE to its hard limit and serves
+ * only as many clients as then fit beside what the daemon itself needs
+ * (database, socket, logs, and a few fds per running job), so that a flood
+ * of connections meets our cap and its message, not EMFILE at accept().
+ */
+static size_t raise_nofile(const struct jq_config *c)
 {
+	size_t reserve = 128 + 4 * (size_t)c->max_running, n;
 	struct rlimit rl;
 
-	/* Each client is an fd; 100s of them must fit. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return JQ_MAX_CLIENTS;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= JQ_MAX_CLIENTS + reserve)
+		return JQ_MAX_CLIENTS;
+	n = rl.rlim_cur > reserve + 2 * JQ_ROOT_RESERVE ? rl.rlim_cur - reserve
+							: 2 * JQ_ROOT_RESERVE;
+	jq_log_warning("RLIMIT_NOFILE is %llu: serving at most %zu connections instead of %d",
+		       (unsigned long long)rl.rlim_cur, n, JQ_MAX_CLIENTS);
+	return n;
 }
 
 int jq_daemon_init(struct jq_daemon *d, struct jq_config *config, char **ret_err)
@@ -128,7 +145,11 @@ int jq_daemon_init(struct jq_daemon *d, struct jq_config *config, char **ret_err
 	*d = (struct jq_daemon){0};
 	d->config = config;
 	d->privileged = geteuid() == 0;
-	raise_nofile();
+	d->max_clients = raise_nofile(config);
+	if ((size_t)config->max_connections_per_user + JQ_ROOT_RESERVE >= d->max_clients)
+		jq_log_warning("max_connections_per_user = %" PRId64
+			       " lets one user take every one of the %zu connections",
+			       config->max_connections_per_user, d->max_clients);
 	umask(0022);
 
 	d->exec_path = find_exec_path();

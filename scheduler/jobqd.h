@@ -15,17 +15,37 @@
 #include "jq-cgroup.h"
 #include "jq-config.h"
 #include "jq-exec.h"
+#include "jq-frame.h"
 #include "jq-job.h"
 #include "jq-protocol.h"
 #include "jq-store.h"
 #include "jq-util.h"
 
-/* Connections served at once; one more is accepted and closed at once. */
-#define JQ_MAX_CLIENTS 4096
-/* Bytes of replies a client may leave unread before we stop producing. */
+/*
+ * Connections served at once (fewer if RLIMIT_NOFILE is lower); the last
+ * JQ_ROOT_RESERVE of them only to root, so that an administrator gets in
+ * while other users hold the rest. Beyond, a connection gets an error and
+ * is closed.
+ */
+#define JQ_MAX_CLIENTS	4096
+#define JQ_ROOT_RESERVE 16
+/* Requests handled per client per loop turn: the others' turn comes first. */
+#define JQ_FRAMES_PER_TURN 64
+/*
+ * Memory of replies a client may leave unread (written but not flushed to
+ * the socket, counted with their buffers) before its next request is
+ * handled; the same for all the connections of one user together.
+ */
 #define JQ_CLIENT_MAX_PENDING (4 * 1024 * 1024)
+#define JQ_USER_MAX_PENDING   (16 * 1024 * 1024)
+/*
+ * Bytes of requests not yet handled (their buffers) one user's connections
+ * may make the daemon hold: a dozen maximum-size submissions in flight.
+ */
+#define JQ_USER_MAX_INPUT (16 * 1024 * 1024)
 
 struct jq_daemon;
+struct jq_user;
 struct write_req;
 
 /* Who is on the other end of a connection (SO_PEERCRED, SO_PEERGROUPS). */
@@ -43,10 +63,22 @@ struct jq_client {
 	struct jq_daemon *daemon;
 	struct jq_client *next, *prev;
 	struct jq_peer peer;
-	/* Bytes read but not yet handled; at most one frame plus a read. */
-	struct jq_buf in;
-	size_t in_off;
-	bool busy; /* a request is being answered: reading is paused */
+	struct jq_user *user; /* what the peer's uid holds in all */
+	/*
+	 * Bytes read but not yet handled: at most one frame plus a read, as
+	 * reading is paused while whole frames wait.
+	 */
+	struct jq_framer in;
+	size_t in_charged;    /* in's capacity, as counted in user->in_bytes */
+	uint64_t frame_start; /* uv_now() when the partial frame began, 0 = none */
+	struct jq_client *ready_next, *ready_prev; /* on d's ready list */
+	bool ready;	     /* on the ready list: frames to handle next turn */
+	uint64_t ready_turn; /* d->ready_turn when it was queued */
+	bool serving;	     /* inside serve(): done needs no rescheduling */
+	bool reading;
+	bool busy;	    /* a request is being answered: reading is paused */
+	bool output_paused; /* too many unread replies: requests wait */
+	bool refused;	    /* an error was sent, the connection ends */
 	bool closing;
 	size_t pending_bytes; /* written but not yet flushed */
 	/* Replies held back until the loop turn's batch is committed. */
@@ -90,14 +122,23 @@ struct jq_daemon {
 	char read_buf[64 * 1024]; /* one loop thread: one read buffer */
 	struct jq_client *clients;
 	size_t n_clients;
+	size_t max_clients; /* JQ_MAX_CLIENTS, or fewer for RLIMIT_NOFILE */
+	struct jq_user *users;
+	/* Clients with whole frames left after their turn's share (FIFO). */
+	struct jq_client *ready_head, *ready_tail;
+	uint64_t ready_turn;
+	uv_idle_t ready_idle;
+	uv_timer_t frame_timer; /* drops requests past request_read_timeout */
 	struct jq_run *runs;
 	size_t n_running;
 	struct jq_dispatch *dispatch; /* fair share (issue 5): dispatch.c */
 	bool loop_ready;
 	/*
-	 * Group commit: the writes of one loop turn's I/O callbacks share one
-	 * transaction, committed in batch_check (right after the poll phase);
-	 * the replies they caused are sent only after that commit.
+	 * Group commit: the writes of one loop turn's requests (handled in
+	 * the ready pass, an idle handle) share one transaction, committed at
+	 * the end of that pass; those of the I/O callbacks in batch_check
+	 * (right after the poll phase). The replies they caused are sent only
+	 * after the commit.
 	 */
 	bool batch_open;
 	uv_check_t batch_check;
@@ -130,13 +171,20 @@ void jq_batch_begin(struct jq_daemon *d);
 void jq_batch_init(struct jq_daemon *d);
 /* Stops accepting connections; those already open are served on. */
 void jq_server_close_listener(struct jq_daemon *d);
+/*
+ * Binds the socket and starts the handles of the transport (ready list,
+ * request deadline); jq_server_close() closes them all.
+ */
 int jq_server_listen(struct jq_daemon *d, char **ret_err);
 void jq_server_close(struct jq_daemon *d);
 /* Queues a finished frame to the client; the writer's buffer is taken. */
 int jq_client_send(struct jq_client *c, struct jq_msg_writer *w);
 /* Sends JQ_REP_ERROR with a positive errno and a message. */
 int jq_client_send_error(struct jq_client *c, int err, const char *fmt, ...) _printf_(3, 4);
-/* The current request is answered: read the next one. */
+/*
+ * The current request is answered: the next one is handled in a later
+ * loop turn (never from inside this call), or read.
+ */
 void jq_client_done(struct jq_client *c);
 void jq_client_close(struct jq_client *c);
 

@@ -287,7 +287,8 @@ static int resolve_identity(struct jq_daemon *d, const struct jq_job *j,
 		spec->gids = calloc(j->n_gids ? j->n_gids : 1, sizeof(int64_t));
 		if (!spec->gids)
 			return -ENOMEM;
-		memcpy(spec->gids, j->gids, j->n_gids * sizeof(int64_t));
+		if (j->n_gids) /* j->gids is NULL without supplementary groups */
+			memcpy(spec->gids, j->gids, j->n_gids * sizeof(int64_t));
 		spec->n_gids = j->n_gids;
 		return 0;
 	}

@@ -1,10 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The unix socket: accepting clients, framing, flow control. A malformed
- * or oversized frame gets an error reply and the connection is closed;
- * nothing a client sends can make the daemon allocate more than one
- * frame's worth or block.
+ * The unix socket: accepting clients, framing, flow control. Frames are
+ * cut by jq-frame.c; this file decides when a client's next frame is
+ * handled. A malformed or oversized frame gets an error reply and the
+ * connection is closed.
+ *
+ * What one user can make the daemon hold is bounded: connections
+ * (max_connections_per_user, root exempt, and JQ_ROOT_RESERVE of the
+ * global cap kept for root), unhandled input (a request's payload limit on
+ * its header; JQ_USER_MAX_INPUT across the user's connections), time
+ * (request_read_timeout from a request's first byte), replies it does not
+ * read (JQ_CLIENT_MAX_PENDING per connection, JQ_USER_MAX_PENDING in all:
+ * beyond, its requests wait) and the loop (JQ_FRAMES_PER_TURN requests per
+ * connection per loop turn; the rest wait on the ready list, so pipelined
+ * requests are handled iteratively, never by recursion).
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,8 +25,20 @@
 #include "jq-log.h"
 #include "jq-util.h"
 
+/* Cannot be reached: reading pauses while whole frames wait. */
 #define IN_MAX                                                                                     \
 	(JQ_PROTO_HEADER_SIZE + JQ_PROTO_MAX_PAYLOAD + sizeof(((struct jq_daemon *)0)->read_buf))
+
+/* What the connections of one uid hold together. */
+struct jq_user {
+	struct jq_user *next;
+	uid_t uid;
+	size_t refs;	  /* clients not yet freed */
+	size_t n_clients; /* open connections */
+	size_t in_bytes;  /* capacity of their input buffers */
+	size_t out_bytes; /* replies queued, not yet flushed */
+	size_t n_paused;  /* clients waiting for out_bytes to fall */
+};
 
 struct write_req {
 	uv_write_t req;
@@ -24,13 +47,141 @@ struct write_req {
 	struct write_req *next; /* deferred until the batch commits */
 };
 
+static void serve(struct jq_client *c);
+static void on_ready_idle(uv_idle_t *h);
+static void batch_commit(struct jq_daemon *d);
+static void fail_frame(struct jq_client *c, int err, const char *fmt, ...) _printf_(3, 4);
+
+static struct jq_user *user_get(struct jq_daemon *d, uid_t uid)
+{
+	struct jq_user *u;
+
+	for (u = d->users; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->next = d->users;
+	d->users = u;
+	return u;
+}
+
+static void user_unref(struct jq_daemon *d, struct jq_user *u)
+{
+	struct jq_user **pp;
+
+	if (!u || --u->refs > 0)
+		return;
+	for (pp = &d->users; *pp; pp = &(*pp)->next)
+		if (*pp == u) {
+			*pp = u->next;
+			break;
+		}
+	free(u);
+}
+
+/* Counts the input buffer's capacity against the user's bound. */
+static void charge_input(struct jq_client *c)
+{
+	size_t cap = jq_framer_capacity(&c->in);
+
+	if (c->user) {
+		c->user->in_bytes -= c->in_charged;
+		c->user->in_bytes += cap;
+	}
+	c->in_charged = cap;
+}
+
+static void ready_remove(struct jq_client *c)
+{
+	struct jq_daemon *d = c->daemon;
+
+	if (!c->ready)
+		return;
+	if (c->ready_prev)
+		c->ready_prev->ready_next = c->ready_next;
+	else
+		d->ready_head = c->ready_next;
+	if (c->ready_next)
+		c->ready_next->ready_prev = c->ready_prev;
+	else
+		d->ready_tail = c->ready_prev;
+	c->ready_next = c->ready_prev = NULL;
+	c->ready = false;
+}
+
+/* Its frames are handled in the next loop turn, after those queued before. */
+static void ready_add(struct jq_client *c)
+{
+	struct jq_daemon *d = c->daemon;
+
+	if (c->ready || c->closing)
+		return;
+	c->ready = true;
+	c->ready_turn = d->ready_turn;
+	c->ready_prev = d->ready_tail;
+	c->ready_next = NULL;
+	if (d->ready_tail)
+		d->ready_tail->ready_next = c;
+	else
+		d->ready_head = c;
+	d->ready_tail = c;
+	if (!uv_is_active((uv_handle_t *)&d->ready_idle))
+		uv_idle_start(&d->ready_idle, on_ready_idle);
+}
+
+/*
+ * What a queued reply costs the daemon: its buffer (grown by doubling) and
+ * the request, not only the frame's length; a LIST reply of small frames
+ * costs three times its bytes.
+ */
+static size_t write_req_cost(const struct write_req *wr)
+{
+	return wr->buf.cap + sizeof(*wr) + 32;
+}
+
+static void pending_add(struct jq_client *c, size_t n)
+{
+	c->pending_bytes += n;
+	if (c->user)
+		c->user->out_bytes += n;
+}
+
+static void pending_sub(struct jq_client *c, size_t n)
+{
+	struct jq_user *u = c->user;
+
+	c->pending_bytes -= n;
+	if (!u)
+		return;
+	u->out_bytes -= n;
+	if (u->n_paused == 0 || u->out_bytes > JQ_USER_MAX_PENDING / 2)
+		return;
+	/* Below half the bound again: the user's waiting clients go on. */
+	for (struct jq_client *o = c->daemon->clients; o && u->n_paused > 0; o = o->next)
+		if (o->user == u && o->output_paused &&
+		    o->pending_bytes <= JQ_CLIENT_MAX_PENDING / 2) {
+			o->output_paused = false;
+			u->n_paused--;
+			ready_add(o);
+		}
+}
+
+static bool output_full(const struct jq_client *c)
+{
+	return c->pending_bytes > JQ_CLIENT_MAX_PENDING ||
+	       (c->user && c->user->out_bytes > JQ_USER_MAX_PENDING);
+}
+
 static void deferred_drop(struct jq_client *c)
 {
 	struct write_req *wr, *next;
 
 	for (wr = c->deferred; wr; wr = next) {
 		next = wr->next;
-		c->pending_bytes -= wr->buf.len;
+		pending_sub(c, write_req_cost(wr));
 		jq_buf_release(&wr->buf);
 		free(wr);
 	}
@@ -38,15 +189,14 @@ static void deferred_drop(struct jq_client *c)
 	c->deferred_tail = &c->deferred;
 }
 
-static void process_input(struct jq_client *c);
-static void fail_frame(struct jq_client *c, int err, const char *what);
-
 static void on_client_closed(uv_handle_t *h)
 {
 	struct jq_client *c = (struct jq_client *)h;
 
+	jq_framer_release(&c->in);
+	charge_input(c);
+	user_unref(c->daemon, c->user);
 	jq_peer_release(&c->peer);
-	jq_buf_release(&c->in);
 	free(c);
 }
 
@@ -57,7 +207,13 @@ void jq_client_close(struct jq_client *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	ready_remove(c);
 	deferred_drop(c);
+	if (c->output_paused && c->user)
+		c->user->n_paused--;
+	c->output_paused = false;
+	if (c->user)
+		c->user->n_clients--;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -74,12 +230,18 @@ static void on_write(uv_write_t *req, int status)
 	struct write_req *wr = (struct write_req *)req;
 	struct jq_client *c = wr->client;
 
-	c->pending_bytes -= wr->buf.len;
+	pending_sub(c, write_req_cost(wr));
 	jq_buf_release(&wr->buf);
 	free(wr);
 	if (status < 0) {
 		jq_client_close(c);
 		return;
+	}
+	if (c->output_paused && !c->closing && !output_full(c) &&
+	    c->pending_bytes <= JQ_CLIENT_MAX_PENDING / 2) {
+		c->output_paused = false;
+		c->user->n_paused--;
+		ready_add(c);
 	}
 	if (c->log_writing && !c->closing) {
 		c->log_writing = false;
@@ -115,7 +277,7 @@ int jq_client_send(struct jq_client *c, struct jq_msg_writer *w)
 			c->deferred_tail = &c->deferred;
 		*c->deferred_tail = wr;
 		c->deferred_tail = &wr->next;
-		c->pending_bytes += wr->buf.len;
+		pending_add(c, write_req_cost(wr));
 		return 0;
 	}
 	b = uv_buf_init((char *)wr->buf.data, (unsigned)wr->buf.len);
@@ -126,23 +288,31 @@ int jq_client_send(struct jq_client *c, struct jq_msg_writer *w)
 		jq_client_close(c);
 		return r;
 	}
-	c->pending_bytes += wr->buf.len;
+	pending_add(c, write_req_cost(wr));
 	return 0;
 }
 
-int jq_client_send_error(struct jq_client *c, int err, const char *fmt, ...)
+static int send_errorv(struct jq_client *c, int err, const char *fmt, va_list ap)
 {
 	struct jq_msg_writer w;
 	char msg[JQ_PROTO_MAX_REASON];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	jq_msg_writer_begin(&w, JQ_REP_ERROR);
 	jq_msg_put_i64(&w, JQ_T_ERRNO, err < 0 ? -err : err);
 	jq_msg_put_str(&w, JQ_T_MESSAGE, msg);
 	return jq_client_send(c, &w);
+}
+
+int jq_client_send_error(struct jq_client *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = send_errorv(c, err, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -152,44 +322,41 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(c->daemon->read_buf, sizeof(c->daemon->read_buf));
 }
 
+static void read_set(struct jq_client *c, bool on);
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct jq_client *c = (struct jq_client *)s;
-	size_t have;
+	int r;
 
 	if (n < 0) {
 		jq_client_close(c);
 		return;
 	}
-	if (n == 0)
+	if (n == 0 || c->refused)
 		return;
-	have = c->in.len - c->in_off;
-	if (have + (size_t)n > IN_MAX) {
-		/* Cannot happen with reading paused while busy; refuse anyway. */
+	if (jq_framer_pending(&c->in) + (size_t)n > IN_MAX) {
 		jq_client_close(c);
 		return;
 	}
-	if (c->in_off > 0) {
-		memmove(c->in.data, c->in.data + c->in_off, have);
-		c->in.len = have;
-		c->in_off = 0;
+	r = jq_framer_feed(&c->in, buf->base, (size_t)n);
+	charge_input(c);
+	if (r < 0) {
+		jq_client_close(c);
+		return;
 	}
-	if (c->in.len + (size_t)n > c->in.cap) {
-		size_t ncap = c->in.cap ? c->in.cap : 4096;
-		uint8_t *p;
-		while (ncap < c->in.len + (size_t)n)
-			ncap *= 2;
-		p = realloc(c->in.data, ncap);
-		if (!p) {
-			jq_client_close(c);
-			return;
-		}
-		c->in.data = p;
-		c->in.cap = ncap;
+	if (c->user->in_bytes > JQ_USER_MAX_INPUT) {
+		fail_frame(c, ENOBUFS,
+			   "too many unfinished requests: your connections hold %zu bytes of "
+			   "requests not yet received whole (limit %d bytes per user)",
+			   c->user->in_bytes, JQ_USER_MAX_INPUT);
+		return;
 	}
-	memcpy(c->in.data + c->in.len, buf->base, (size_t)n);
-	c->in.len += (size_t)n;
-	process_input(c);
+	if (!c->frame_start)
+		c->frame_start = uv_now(&c->daemon->loop);
+	/* Handled in the next loop turn; nothing more is read until then. */
+	read_set(c, false);
+	ready_add(c);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -200,16 +367,10 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 	jq_client_close(c);
 }
 
-/* Sends an error, then closes once the reply is flushed. */
-static void fail_frame(struct jq_client *c, int err, const char *what)
+static void shutdown_client(struct jq_client *c)
 {
 	uv_shutdown_t *req;
 
-	uv_read_stop((uv_stream_t *)&c->pipe);
-	c->busy = true;
-	jq_client_send_error(c, err, "%s", what);
-	if (c->closing)
-		return;
 	req = calloc(1, sizeof(*req));
 	if (!req) {
 		jq_client_close(c);
@@ -222,47 +383,148 @@ static void fail_frame(struct jq_client *c, int err, const char *what)
 	}
 }
 
-static void process_input(struct jq_client *c)
+/*
+ * Sends an error, then closes once the reply is flushed (after the replies
+ * the open batch holds back, which go first).
+ */
+static void fail_frame(struct jq_client *c, int err, const char *fmt, ...)
 {
-	while (!c->busy && !c->closing) {
-		size_t have = c->in.len - c->in_off;
-		const uint8_t *p = c->in.data + c->in_off;
-		struct jq_msg m;
-		uint16_t type;
-		uint32_t len;
+	va_list ap;
+
+	if (c->closing || c->refused)
+		return;
+	read_set(c, false);
+	ready_remove(c);
+	c->busy = true;
+	c->refused = true;
+	va_start(ap, fmt);
+	send_errorv(c, err, fmt, ap);
+	va_end(ap);
+	if (c->closing || c->deferred)
+		return; /* deferred_flush() shuts down */
+	shutdown_client(c);
+}
+
+static void read_set(struct jq_client *c, bool on)
+{
+	if (c->closing || on == c->reading)
+		return;
+	c->reading = on;
+	if (on)
+		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	else
+		uv_read_stop((uv_stream_t *)&c->pipe);
+}
+
+static void handle_frame(struct jq_client *c, const struct jq_frame *fr)
+{
+	struct jq_msg m;
+
+	c->frame_start = 0;
+	if (jq_msg_parse(fr->type, fr->payload, fr->len, &m) < 0) {
+		fail_frame(c, EBADMSG, "malformed message");
+		return;
+	}
+	c->busy = true;
+	jq_request_handle(c, &m);
+	jq_msg_release(&m);
+}
+
+/*
+ * Handles at most JQ_FRAMES_PER_TURN of the client's buffered requests,
+ * in a loop: a handler that answers at once calls jq_client_done(), which
+ * only marks the client idle here. Then decides whether to read on, to
+ * continue in the next turn, or to wait (a request in progress, unread
+ * replies).
+ */
+static void serve(struct jq_client *c)
+{
+	struct jq_daemon *d = c->daemon;
+	bool more = true;
+
+	c->serving = true;
+	for (int i = 0; i < JQ_FRAMES_PER_TURN && more; i++) {
+		struct jq_frame fr;
 		int r;
 
-		if (have < JQ_PROTO_HEADER_SIZE)
+		if (c->busy || c->closing || c->refused || c->output_paused)
 			break;
-		r = jq_frame_header_parse(p, &type, &len);
-		if (r == -EPROTO) {
+		if (output_full(c)) {
+			c->output_paused = true;
+			c->user->n_paused++;
+			break;
+		}
+		r = jq_framer_next(&c->in, &fr);
+		if (r == 0) {
+			more = false;
+		} else if (r == -EPROTO) {
 			fail_frame(c, EPROTO,
-				   "protocol version mismatch: this jobqd speaks version 1");
-			return;
+				   "protocol version mismatch: this jobqd speaks version %d",
+				   JQ_PROTO_VERSION);
+		} else if (r == -EMSGSIZE) {
+			fail_frame(c, EMSGSIZE,
+				   "%s request too large: %" PRIu32 " bytes (limit %" PRIu32
+				   " bytes)",
+				   jq_proto_request_name(fr.type), fr.len,
+				   jq_proto_request_max_payload(fr.type));
+		} else if (r < 0) {
+			fail_frame(c, -r, "cannot read request: %s", strerror(-r));
+		} else {
+			handle_frame(c, &fr);
 		}
-		if (r == -EMSGSIZE) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "message too large (limit %d bytes)",
-				 JQ_PROTO_MAX_PAYLOAD);
-			fail_frame(c, EMSGSIZE, msg);
-			return;
-		}
-		if (have - JQ_PROTO_HEADER_SIZE < len)
-			break;
-		r = jq_msg_parse(type, p + JQ_PROTO_HEADER_SIZE, len, &m);
-		c->in_off += JQ_PROTO_HEADER_SIZE + len;
-		if (r < 0) {
-			fail_frame(c, EBADMSG, "malformed message");
-			return;
-		}
-		c->busy = true;
-		uv_read_stop((uv_stream_t *)&c->pipe);
-		jq_request_handle(c, &m);
-		jq_msg_release(&m);
 	}
-	if (c->in_off == c->in.len) {
-		c->in.len = 0;
-		c->in_off = 0;
+	c->serving = false;
+	charge_input(c);
+	if (c->closing || c->refused || c->busy || c->output_paused)
+		return;
+	if (more) {
+		ready_add(c); /* its share of this turn is used up */
+		return;
+	}
+	if (jq_framer_pending(&c->in) > 0 && !c->frame_start)
+		c->frame_start = uv_now(&d->loop);
+	read_set(c, true);
+}
+
+static void on_ready_idle(uv_idle_t *h)
+{
+	struct jq_daemon *d = h->data;
+	struct jq_client *c;
+
+	/* Only the clients queued before this turn: the others wait for the next. */
+	d->ready_turn++;
+	while ((c = d->ready_head) && c->ready_turn < d->ready_turn) {
+		ready_remove(c);
+		serve(c);
+	}
+	/*
+	 * Commit what these requests wrote now, not in the check phase: the
+	 * dispatcher's idle handle may run next in this phase, and a job it
+	 * starts must be stored as started before its helper runs, or a
+	 * crash before the commit runs it twice.
+	 */
+	batch_commit(d);
+	if (!d->ready_head)
+		uv_idle_stop(&d->ready_idle);
+}
+
+static void on_frame_timer(uv_timer_t *t)
+{
+	struct jq_daemon *d = t->data;
+	uint64_t now = uv_now(&d->loop),
+		 limit = (uint64_t)d->config->request_read_timeout_usec / 1000;
+	struct jq_client *c, *next;
+
+	uv_timer_set_repeat(t, limit / 4); /* after a reload */
+	for (c = d->clients; c; c = next) {
+		next = c->next;
+		if (!c->frame_start || c->busy || c->refused || c->ready ||
+		    now - c->frame_start < limit)
+			continue;
+		fail_frame(c, ETIMEDOUT,
+			   "request not received whole within %" PRIu64
+			   " s of its first byte (request_read_timeout), closing the connection",
+			   limit / 1000);
 	}
 }
 
@@ -279,17 +541,18 @@ static void deferred_flush(struct jq_client *c)
 		wr->next = NULL;
 		if (c->closing ||
 		    uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_write) < 0) {
-			c->pending_bytes -= wr->buf.len;
+			pending_sub(c, write_req_cost(wr));
 			jq_buf_release(&wr->buf);
 			free(wr);
 			jq_client_close(c);
 		}
 	}
+	if (c->refused && !c->closing)
+		shutdown_client(c);
 }
 
-static void on_batch_check(uv_check_t *h)
+static void batch_commit(struct jq_daemon *d)
 {
-	struct jq_daemon *d = h->data;
 	struct jq_client *c, *next;
 	int r;
 
@@ -315,13 +578,16 @@ static void on_batch_check(uv_check_t *h)
 			 * heads, finished runs) is not rolled back; a restart
 			 * reconciles it with the database.
 			 */
-			char msg[256];
 			deferred_drop(c);
-			snprintf(msg, sizeof(msg), "cannot commit to the database: %s",
-				 strerror(-r));
-			fail_frame(c, -r, msg);
+			c->refused = false;
+			fail_frame(c, -r, "cannot commit to the database: %s", strerror(-r));
 		}
 	}
+}
+
+static void on_batch_check(uv_check_t *h)
+{
+	batch_commit(h->data);
 }
 
 void jq_batch_begin(struct jq_daemon *d)
@@ -343,15 +609,50 @@ void jq_batch_init(struct jq_daemon *d)
 
 void jq_client_done(struct jq_client *c)
 {
-	if (c->closing)
+	if (c->closing || c->refused)
 		return;
 	c->busy = false;
 	c->wait_id = -1;
 	c->log_id = -1;
 	c->log_follow = false;
-	process_input(c);
-	if (!c->busy && !c->closing)
-		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	/* Never handle the next request from here: that recursed once per request. */
+	if (!c->serving)
+		ready_add(c);
+}
+
+/* Why a connection is not served, or NULL. */
+static int admit(struct jq_client *c, char *msg, size_t n)
+{
+	struct jq_daemon *d = c->daemon;
+	bool root = jq_peer_is_root(&c->peer);
+	size_t max = d->max_clients ? d->max_clients : JQ_MAX_CLIENTS;
+	int64_t per_user = d->config->max_connections_per_user;
+
+	if (d->stopping) {
+		snprintf(msg, n, "jobqd is shutting down");
+		return -ESHUTDOWN;
+	}
+	if (d->n_clients > max || (!root && d->n_clients > max - JQ_ROOT_RESERVE)) {
+		snprintf(msg, n, "jobqd is serving its maximum of %zu connections, try again later",
+			 root ? max : max - JQ_ROOT_RESERVE);
+		return -EAGAIN;
+	}
+	if (!root && (int64_t)c->user->n_clients > per_user) {
+		snprintf(msg, n,
+			 "too many connections: user '%s' has %zu open (limit "
+			 "max_connections_per_user = %" PRId64 ")",
+			 c->peer.user, c->user->n_clients - 1, per_user);
+		return -EUSERS;
+	}
+	/*
+	 * An unprivileged daemon can only run jobs as itself: serving anyone
+	 * else would let them run code as the daemon's user.
+	 */
+	if (!d->privileged && c->peer.uid != geteuid()) {
+		snprintf(msg, n, "this jobqd runs unprivileged and serves only its own user");
+		return -EACCES;
+	}
+	return 0;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -359,6 +660,7 @@ static void on_connection(uv_stream_t *server, int status)
 	struct jq_daemon *d = server->data;
 	struct jq_client *c;
 	uv_os_fd_t fd;
+	char msg[256];
 	int r;
 
 	if (status < 0) {
@@ -372,6 +674,7 @@ static void on_connection(uv_stream_t *server, int status)
 	c->deferred_tail = &c->deferred;
 	c->wait_id = -1;
 	c->log_id = -1;
+	jq_framer_init(&c->in, jq_proto_request_max_payload);
 	uv_pipe_init(&d->loop, &c->pipe, 0);
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
 		uv_close((uv_handle_t *)&c->pipe, on_client_closed);
@@ -382,27 +685,27 @@ static void on_connection(uv_stream_t *server, int status)
 		d->clients->prev = c;
 	d->clients = c;
 	d->n_clients++;
-	if (d->n_clients > JQ_MAX_CLIENTS || d->stopping) {
-		jq_client_close(c);
-		return;
-	}
 	r = uv_fileno((uv_handle_t *)&c->pipe, &fd);
 	if (r >= 0)
 		r = jq_peer_load(&c->peer, fd);
+	if (r >= 0) {
+		c->user = user_get(d, c->peer.uid);
+		if (!c->user)
+			r = -ENOMEM;
+	}
 	if (r < 0) {
 		jq_log_warning_errno(r, "cannot read peer credentials: %m, closing connection");
 		jq_client_close(c);
 		return;
 	}
-	/*
-	 * An unprivileged daemon can only run jobs as itself: serving anyone
-	 * else would let them run code as the daemon's user.
-	 */
-	if (!d->privileged && c->peer.uid != geteuid()) {
-		fail_frame(c, EACCES, "this jobqd runs unprivileged and serves only its own user");
+	c->user->refs++;
+	c->user->n_clients++;
+	r = admit(c, msg, sizeof(msg));
+	if (r < 0) {
+		fail_frame(c, -r, "%s", msg);
 		return;
 	}
-	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	read_set(c, true);
 }
 
 /* True if something accepts connections on path. */
@@ -441,6 +744,16 @@ int jq_server_listen(struct jq_daemon *d, char **ret_err)
 		return -EADDRINUSE;
 	}
 	(void)unlink(path);
+	uv_idle_init(&d->loop, &d->ready_idle);
+	d->ready_idle.data = d;
+	uv_timer_init(&d->loop, &d->frame_timer);
+	d->frame_timer.data = d;
+	{
+		/* A request is dropped between 1x and 1.25x its deadline. */
+		uint64_t ms = (uint64_t)d->config->request_read_timeout_usec / 4000;
+		uv_timer_start(&d->frame_timer, on_frame_timer, ms, ms);
+		uv_unref((uv_handle_t *)&d->frame_timer);
+	}
 	uv_pipe_init(&d->loop, &d->server, 0);
 	d->server.data = d;
 	r = uv_pipe_bind(&d->server, path);

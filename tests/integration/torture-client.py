@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Torture of a live jobqd (used by test-torture.sh): 10,000 connections
-opened and dropped, half-sent frames, a client trickling one byte at a
-time; throughout, a normal client must be served promptly and the daemon
-must not leak file descriptors."""
+opened and dropped, half-sent frames, a client trickling whole requests a
+byte at a time; throughout, a normal client must be served promptly and
+the daemon must not leak file descriptors."""
 import os
 import socket
 import struct
@@ -57,16 +57,36 @@ worst = 0.0
 stop = False
 
 
+trickled = []
+
+
 def trickle():
-    # One byte of a frame at a time, with pauses, for as long as the test runs.
+    # A slow but honest client: one byte of a request every 0.2 s, for as
+    # long as the test runs. Each request arrives whole in 1.6 s, well
+    # within request_read_timeout (30 s by default), and must be answered;
+    # one trickled past its deadline is dropped (test-hostile-transport.sh).
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
     s.connect(SOCK)
     data = frame(REQ_LIST)
-    i = 0
-    while not stop and i < len(data) - 1:
-        s.send(data[i:i + 1])
-        i += 1
-        time.sleep(0.2)
+    while not stop:
+        for i in range(len(data)):
+            s.send(data[i:i + 1])
+            time.sleep(0.2)
+        buf, done = b"", False
+        while not done:
+            chunk = s.recv(65536)
+            if not chunk:
+                trickled.append("closed")
+                return
+            buf += chunk
+            while len(buf) >= 8:
+                n, _, typ = struct.unpack(">IHH", buf[:8])
+                if len(buf) < 8 + n:
+                    break
+                buf = buf[8 + n:]
+                done = done or typ == REP_END
+        trickled.append("ok")
     s.close()
 
 
@@ -85,6 +105,9 @@ for i in range(10000):
         worst = max(worst, list_rtt())
 stop = True
 t.join()
+if not trickled or "closed" in trickled:
+    raise SystemExit(f"FAIL: a client trickling whole requests was not served: {trickled}")
+print(f"ok: {len(trickled)} requests trickled a byte every 0.2 s, all answered")
 
 worst = max(worst, list_rtt())
 print(f"ok: 10000 connections opened and dropped; worst normal request {worst * 1000:.1f} ms")

@@ -314,7 +314,8 @@ static void test_proto_header(void **state)
 		int r = jq_frame_header_parse(hdr, &type, &len);
 		if (r != cases[i].r)
 			fail_msg("case %zu: jq_frame_header_parse = %d, want %d", i, r, cases[i].r);
-		if (r == 0) {
+		if (r == 0 || r == -EMSGSIZE) {
+			/* Set for an oversized frame too: the error message names them. */
 			assert_int_equal(type, cases[i].type);
 			assert_int_equal(len, cases[i].len);
 		} else {
