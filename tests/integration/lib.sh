@@ -92,6 +92,10 @@ jq_cleanup() {
 	fi
 	jq_cg_cleanup
 	local u
+	if [ -f "$JQ_USERS_FILE" ]; then
+		mapfile -t -O "${#JQ_USERS[@]}" JQ_USERS <"$JQ_USERS_FILE"
+		rm -f "$JQ_USERS_FILE"
+	fi
 	for u in "${JQ_USERS[@]}"; do
 		userdel -r "$u" >/dev/null 2>&1 || userdel "$u" >/dev/null 2>&1 || true
 		groupdel "$u" >/dev/null 2>&1 || true
@@ -159,11 +163,15 @@ as() {
 	runuser -u "$u" -- env JOBQ_CONFIG="$JQ_CONF" "$@"
 }
 
-# A throwaway user (removed at exit). Prints its name.
+# A throwaway user (removed at exit). Prints its name. Tests call it as
+# name=$(jq_user x), in a subshell, so the name is recorded in a file the
+# cleanup reads ($$ is the test's own pid in the subshell too).
+JQ_USERS_FILE="/tmp/jq-users.$$"
 jq_user() {
 	local name="jqt$1$$"
 	name=${name:0:31}
 	useradd -M -N -s /bin/sh "$name" >/dev/null
+	echo "$name" >>"$JQ_USERS_FILE"
 	JQ_USERS+=("$name")
 	echo "$name"
 }
