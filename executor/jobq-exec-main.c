@@ -99,8 +99,16 @@ static int64_t job_id_from_run_dir(const char *run_dir)
 	return v;
 }
 
-static int result_write_failed(const char *run_dir, int64_t job_id, const char *step, int err,
-			       const char *value)
+/* Into the reservation when there is one (fd >= 0). */
+static int result_write(const char *run_dir, int fd, const struct jq_exec_result *res)
+{
+	if (fd < 0)
+		return jq_exec_result_write(run_dir, res);
+	return jq_exec_result_write_reserved(run_dir, fd, res);
+}
+
+static int result_write_failed(const char *run_dir, int fd, int64_t job_id, const char *step,
+			       int err, const char *value)
 {
 	struct jq_exec_result res = {
 	    .job_id = job_id,
@@ -117,7 +125,7 @@ static int result_write_failed(const char *run_dir, int64_t job_id, const char *
 	res.message = jq_exec_step_message(step, err, NULL, value);
 	if (!res.message)
 		return -ENOMEM;
-	r = jq_exec_result_write(run_dir, &res);
+	r = result_write(run_dir, fd, &res);
 	jq_exec_result_release(&res);
 	return r;
 }
@@ -142,7 +150,7 @@ int main(int argc, char **argv)
 	struct jq_exec_spec spec = {0};
 	struct jq_exec_result res;
 	struct jq_exec_diag diag;
-	_cleanup_close_ int sfd = -1;
+	_cleanup_close_ int sfd = -1, rfd = -1;
 	const char *run_dir, *step = NULL;
 	int step_err = 0;
 	int r;
@@ -159,13 +167,25 @@ int main(int argc, char **argv)
 	else if ((r = std_fds_ensure()) < 0)
 		step = "stdio";
 	step_err = r;
+	/*
+	 * The result's space, before anything runs: a job (this one or
+	 * another's) that fills the file system cannot make this job's end go
+	 * unrecorded. Without the space the job does not start.
+	 */
+	if (!step) {
+		r = jq_exec_result_reserve(run_dir, &rfd);
+		if (r < 0) {
+			step = "result";
+			step_err = r;
+		}
+	}
 
 	r = jq_exec_spec_read(run_dir, &spec);
 	if (r < 0) {
 		int64_t id = job_id_from_run_dir(run_dir);
 		log_ident_set(id);
 		jq_log_error_errno(r, "cannot read spec in '%s': %m", run_dir);
-		r = result_write_failed(run_dir, id, "spec", -r, JQ_EXEC_SPEC_FILE);
+		r = result_write_failed(run_dir, rfd, id, "spec", -r, JQ_EXEC_SPEC_FILE);
 		if (r < 0)
 			jq_log_error_errno(r, "cannot write result in '%s': %m", run_dir);
 		return 1;
@@ -192,7 +212,7 @@ int main(int argc, char **argv)
 	}
 	if (step) {
 		jq_log_error_errno(step_err, "cannot start job: %s failed: %m", step);
-		r = result_write_failed(run_dir, spec.job_id, step, -step_err, NULL);
+		r = result_write_failed(run_dir, rfd, spec.job_id, step, -step_err, NULL);
 		jq_exec_spec_release(&spec);
 		if (r < 0)
 			jq_log_error_errno(r, "cannot write result in '%s': %m", run_dir);
@@ -206,7 +226,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	diag_log(&diag);
-	r = jq_exec_result_write(run_dir, &res);
+	r = result_write(run_dir, rfd, &res);
 	jq_exec_result_release(&res);
 	if (r < 0) {
 		jq_log_error_errno(r, "cannot write result in '%s': %m", run_dir);

@@ -90,7 +90,7 @@ static int v2_setup(struct jq_cg *m, bool move_self, char **ret_err)
 
 	if (fd < 0)
 		return fd;
-	if (JQ_RETRY_EINTR(mkdirat(fd, "daemon", 0755)) < 0 && errno != EEXIST) {
+	if (JQ_RETRY_EINTR(mkdirat(fd, "daemon", 0700)) < 0 && errno != EEXIST) {
 		*ret_err = jq_asprintf("cannot create '%s/daemon': %s", m->base.d[0].path,
 				       strerror(errno));
 		return -errno;

@@ -59,12 +59,16 @@ enum jq_cg_mode jq_cg_detect(const char *root)
 	return JQ_CG_NONE;
 }
 
-/* Opens (creating if needed) name below dfd. */
+/*
+ * Opens (creating if needed) name below dfd. Mode 0700: the tree names
+ * tenants and jobs and its files show their pids and memory use, which are
+ * nobody else's business (only root, jobqd and jobq-exec, walks it).
+ */
 static int mkdir_open(int dfd, const char *name, bool create)
 {
 	int fd;
 
-	if (create && JQ_RETRY_EINTR(mkdirat(dfd, name, 0755)) < 0 && errno != EEXIST)
+	if (create && JQ_RETRY_EINTR(mkdirat(dfd, name, 0700)) < 0 && errno != EEXIST)
 		return -errno;
 	fd = JQ_RETRY_EINTR(openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
 	return fd < 0 ? -errno : fd;
@@ -150,6 +154,12 @@ static int base_add(struct jq_cg *m, const char *root, const char *dir, const ch
 		ofd = TAKE_FD(mfd);
 	}
 	fd = mkdir_open(ofd, name, true);
+	/* A base made by an older jobqd (0755) is closed too: one gate for all below. */
+	if (fd >= 0 && fchmod(fd, 0700) < 0) {
+		int e = -errno;
+		close(fd);
+		fd = e;
+	}
 	if (fd < 0) {
 		*ret_err = jq_asprintf("cannot create cgroup '%s/%s%s%s': %s", mount, own,
 				       *own ? "/" : "", name, strerror(-fd));

@@ -3,8 +3,10 @@
  * The spec and result records of a run directory: one protocol frame each
  * (JQ_MSG_EXEC_SPEC / JQ_MSG_EXEC_RESULT), written atomically.
  */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <unistd.h>
 
 #include "jq-exec.h"
 #include "jq-protocol.h"
@@ -423,34 +425,118 @@ int jq_exec_spec_read(const char *run_dir, struct jq_exec_spec *ret)
 	return 0;
 }
 
+static int result_encode(const struct jq_exec_result *res, struct jq_msg_writer *w)
+{
+	jq_msg_writer_begin(w, JQ_MSG_EXEC_RESULT);
+	jq_msg_put_i64(w, JQ_T_ID, res->job_id);
+	jq_msg_put_i64(w, JQ_T_STATUS, res->status);
+	jq_msg_put_i64(w, JQ_T_END_CAUSE, res->end_cause);
+	jq_msg_put_i64_opt(w, JQ_T_EXIT_CODE, res->exit_code);
+	jq_msg_put_i64_opt(w, JQ_T_SIGNAL, res->signal);
+	jq_msg_put_str(w, JQ_T_MESSAGE, res->message);
+	jq_msg_put_i64(w, JQ_T_STARTED_AT, res->started_at);
+	jq_msg_put_i64(w, JQ_T_FINISHED_AT, res->finished_at);
+	jq_msg_put_i64(w, JQ_T_LOG_TRUNCATED, res->log_truncated ? 1 : 0);
+	jq_msg_put_i64_opt(w, JQ_T_CPU_USER, res->acct.cpu_user_usec);
+	jq_msg_put_i64_opt(w, JQ_T_CPU_SYSTEM, res->acct.cpu_system_usec);
+	jq_msg_put_i64_opt(w, JQ_T_MEMORY_PEAK, res->acct.memory_peak_bytes);
+	jq_msg_put_i64_opt(w, JQ_T_IO_READ, res->acct.io_read_bytes);
+	jq_msg_put_i64_opt(w, JQ_T_IO_WRITE, res->acct.io_write_bytes);
+	jq_msg_put_i64_opt(w, JQ_T_WALL, res->acct.wall_usec);
+	jq_msg_put_i64_opt(w, JQ_T_QUEUE_WAIT, res->acct.queue_wait_usec);
+	/* cgroups (issue 3) */
+	jq_msg_put_i64_opt(w, JQ_T_OOM_KILLS, res->oom_kills);
+	jq_msg_put_str(w, JQ_T_CGROUP_NOTE, res->cgroup_note);
+	return jq_msg_writer_finish(w);
+}
+
 int jq_exec_result_write(const char *run_dir, const struct jq_exec_result *res)
 {
+	_cleanup_free_ char *path = jq_asprintf("%s/%s", run_dir, JQ_EXEC_RESULT_FILE);
 	struct jq_msg_writer w;
 	int r;
 
-	jq_msg_writer_begin(&w, JQ_MSG_EXEC_RESULT);
-	jq_msg_put_i64(&w, JQ_T_ID, res->job_id);
-	jq_msg_put_i64(&w, JQ_T_STATUS, res->status);
-	jq_msg_put_i64(&w, JQ_T_END_CAUSE, res->end_cause);
-	jq_msg_put_i64_opt(&w, JQ_T_EXIT_CODE, res->exit_code);
-	jq_msg_put_i64_opt(&w, JQ_T_SIGNAL, res->signal);
-	jq_msg_put_str(&w, JQ_T_MESSAGE, res->message);
-	jq_msg_put_i64(&w, JQ_T_STARTED_AT, res->started_at);
-	jq_msg_put_i64(&w, JQ_T_FINISHED_AT, res->finished_at);
-	jq_msg_put_i64(&w, JQ_T_LOG_TRUNCATED, res->log_truncated ? 1 : 0);
-	jq_msg_put_i64_opt(&w, JQ_T_CPU_USER, res->acct.cpu_user_usec);
-	jq_msg_put_i64_opt(&w, JQ_T_CPU_SYSTEM, res->acct.cpu_system_usec);
-	jq_msg_put_i64_opt(&w, JQ_T_MEMORY_PEAK, res->acct.memory_peak_bytes);
-	jq_msg_put_i64_opt(&w, JQ_T_IO_READ, res->acct.io_read_bytes);
-	jq_msg_put_i64_opt(&w, JQ_T_IO_WRITE, res->acct.io_write_bytes);
-	jq_msg_put_i64_opt(&w, JQ_T_WALL, res->acct.wall_usec);
-	jq_msg_put_i64_opt(&w, JQ_T_QUEUE_WAIT, res->acct.queue_wait_usec);
-	/* cgroups (issue 3) */
-	jq_msg_put_i64_opt(&w, JQ_T_OOM_KILLS, res->oom_kills);
-	jq_msg_put_str(&w, JQ_T_CGROUP_NOTE, res->cgroup_note);
-	r = record_write(run_dir, JQ_EXEC_RESULT_FILE, &w);
+	if (!path)
+		return -ENOMEM;
+	r = result_encode(res, &w);
+	if (r >= 0)
+		r = jq_write_file_atomic(path, w.buf.data, w.buf.len, 0600);
 	jq_msg_writer_release(&w);
 	return r;
+}
+
+/*
+ * The reserved result: every result the reader accepts (a message of
+ * JQ_PROTO_MAX_REASON + JQ_PROTO_MAX_PATH, a note of JQ_PROTO_MAX_REASON,
+ * 17 numbers and the frame's header) fits in JQ_EXEC_RESULT_RESERVE.
+ */
+_Static_assert(2 * JQ_PROTO_MAX_REASON + JQ_PROTO_MAX_PATH + 1024 <= JQ_EXEC_RESULT_RESERVE,
+	       "a result record may not fit in its reservation");
+
+static char *result_tmp_path(const char *run_dir)
+{
+	return jq_asprintf("%s/%s.tmp.%ld", run_dir, JQ_EXEC_RESULT_FILE, (long)getpid());
+}
+
+int jq_exec_result_reserve(const char *run_dir, int *ret_fd)
+{
+	_cleanup_free_ char *tmp = result_tmp_path(run_dir);
+	int fd, r;
+
+	if (!tmp)
+		return -ENOMEM;
+	fd = JQ_RETRY_EINTR(
+	    open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+	if (fd < 0)
+		return -errno;
+	/* posix_fallocate returns the error; glibc emulates it where unsupported. */
+	r = -posix_fallocate(fd, 0, JQ_EXEC_RESULT_RESERVE);
+	if (r == 0 && JQ_RETRY_EINTR(fdatasync(fd)) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int jq_exec_result_write_reserved(const char *run_dir, int fd, const struct jq_exec_result *res)
+{
+	_cleanup_free_ char *tmp = result_tmp_path(run_dir);
+	_cleanup_free_ char *path = jq_asprintf("%s/%s", run_dir, JQ_EXEC_RESULT_FILE);
+	_cleanup_close_ int dfd = -1;
+	struct jq_msg_writer w;
+	int r;
+
+	if (!tmp || !path)
+		return -ENOMEM;
+	r = result_encode(res, &w);
+	/* In place: the blocks are ours already, no allocation can fail. */
+	for (size_t off = 0; r >= 0 && off < w.buf.len;) {
+		ssize_t n =
+		    JQ_RETRY_EINTR(pwrite(fd, w.buf.data + off, w.buf.len - off, (off_t)off));
+		if (n < 0)
+			r = -errno;
+		else
+			off += (size_t)n;
+	}
+	if (r >= 0 && JQ_RETRY_EINTR(ftruncate(fd, (off_t)w.buf.len)) < 0)
+		r = -errno;
+	if (r >= 0 && JQ_RETRY_EINTR(fdatasync(fd)) < 0)
+		r = -errno;
+	jq_msg_writer_release(&w);
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	dfd = JQ_RETRY_EINTR(open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (dfd < 0 || JQ_RETRY_EINTR(fsync(dfd)) < 0)
+		return -errno;
+	return 0;
 }
 
 /* cgroups (issue 3): oom_kills (absent = -1) and an optional note. */

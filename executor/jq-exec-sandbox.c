@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "jq-exec-internal.h"
@@ -183,14 +184,82 @@ int jq_exec_sandbox_caps_clear(void)
  * ioctl request is compared on its low 32 bits, as the kernel does.
  */
 static const char *const denied_syscalls[] = {
-    "add_key",	       "request_key",	"keyctl",	 "bpf",
-    "perf_event_open", "userfaultfd",	"kexec_load",	 "kexec_file_load",
-    "init_module",     "finit_module",	"delete_module", "mount",
-    "umount",	       "umount2",	"pivot_root",	 "move_mount",
-    "open_tree",       "fsopen",	"fsmount",	 "fsconfig",
-    "fspick",	       "mount_setattr", "acct",		 "swapon",
-    "swapoff",
+    "add_key",	       "request_key",	 "keyctl",	   "bpf",
+    "perf_event_open", "userfaultfd",	 "kexec_load",	   "kexec_file_load",
+    "init_module",     "finit_module",	 "delete_module",  "mount",
+    "umount",	       "umount2",	 "pivot_root",	   "move_mount",
+    "open_tree",       "fsopen",	 "fsmount",	   "fsconfig",
+    "fspick",	       "mount_setattr",	 "acct",	   "swapon",
+    "swapoff",	       "io_uring_setup", "io_uring_enter", "io_uring_register",
 };
+
+/*
+ * The set-id bits. A job runs as its tenant's run_as account (or with a
+ * group the member lacks) and writes to a directory the host sees: a
+ * setuid or setgid file it left there would run, outside any sandbox, with
+ * that identity for whoever can execute it. The working directory is
+ * nosuid only inside the job, so the job may set neither bit on anything:
+ * chmod and its siblings, open/creat with O_CREAT or O_TMPFILE and mknod
+ * are refused EPERM when the mode has S_ISUID or S_ISGID (setgid
+ * directories included: a build never needs one). openat2 carries its mode
+ * in a struct the filter cannot read, so it is refused ENOSYS, as a kernel
+ * older than 5.6 would: libc and runtimes fall back to openat. io_uring
+ * opens files without a system call the filter sees, so it is refused too.
+ * Each entry names the mode argument and, for the open family, the flags
+ * argument (-1: none).
+ */
+struct mode_rule {
+	const char *name;
+	int mode_arg;
+	int flags_arg;
+};
+
+static const struct mode_rule setid_rules[] = {
+    {"chmod", 1, -1},	  {"fchmod", 1, -1}, {"fchmodat", 2, -1},
+    {"fchmodat2", 2, -1}, {"creat", 1, -1},  {"open", 2, 1},
+    {"openat", 3, 2},	  {"mknod", 1, -1},  {"mknodat", 2, -1},
+};
+
+static const char *const enosys_syscalls[] = {"openat2"};
+
+static struct scmp_arg_cmp arg_has(int arg, uint64_t bit)
+{
+	return (struct scmp_arg_cmp){
+	    .arg = (unsigned)arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = bit, .datum_b = bit};
+}
+
+static int add_setid_rules(scmp_filter_ctx ctx)
+{
+	static const uint64_t mode_bits[] = {S_ISUID, S_ISGID};
+	static const uint64_t create_flags[] = {O_CREAT, __O_TMPFILE};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < JQ_ARRAY_SIZE(setid_rules); i++) {
+		const struct mode_rule *m = &setid_rules[i];
+		int nr = seccomp_syscall_resolve_name(m->name);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		for (size_t b = 0; r == 0 && b < JQ_ARRAY_SIZE(mode_bits); b++) {
+			struct scmp_arg_cmp mode = arg_has(m->mode_arg, mode_bits[b]);
+			if (m->flags_arg < 0) {
+				r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+							   &mode);
+				continue;
+			}
+			for (size_t f = 0; r == 0 && f < JQ_ARRAY_SIZE(create_flags); f++) {
+				struct scmp_arg_cmp both[2] = {
+				    arg_has(m->flags_arg, create_flags[f]), mode};
+				r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2, both);
+			}
+		}
+	}
+	for (size_t i = 0; r == 0 && i < JQ_ARRAY_SIZE(enosys_syscalls); i++) {
+		int nr = seccomp_syscall_resolve_name(enosys_syscalls[i]);
+		if (nr != __NR_SCMP_ERROR)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+	}
+	return r;
+}
 
 int jq_exec_sandbox_seccomp_new(void **ret_ctx)
 {
@@ -235,6 +304,8 @@ int jq_exec_sandbox_seccomp_new(void **ret_ctx)
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+	if (r == 0)
+		r = add_setid_rules(ctx);
 	if (r < 0) {
 		seccomp_release(ctx);
 		return r;

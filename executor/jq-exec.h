@@ -29,6 +29,8 @@
 #define JQ_EXEC_STDOUT_FILE "stdout"
 #define JQ_EXEC_STDERR_FILE "stderr"
 
+/* Bytes jobq-exec reserves for the result at its start (>= any result). */
+#define JQ_EXEC_RESULT_RESERVE (16 * 1024)
 /* Largest record file jobqd or jobq-exec will read. */
 #define JQ_EXEC_MAX_RECORD (2 * 1024 * 1024)
 /* cgroups (issue 3): hierarchies a job's cgroup may span. */
@@ -137,6 +139,15 @@ int jq_exec_spec_read(const char *run_dir, struct jq_exec_spec *ret);
 
 /* Writes <run_dir>/result atomically (mode 0600). 0 or -errno. */
 int jq_exec_result_write(const char *run_dir, const struct jq_exec_result *r);
+/*
+ * Reserves the result's space before the job runs, so that a job that ran
+ * records its end on a file system the job (or anyone) filled meanwhile:
+ * creates <run_dir>/result.tmp.<pid>, allocates JQ_EXEC_RESULT_RESERVE
+ * bytes; *ret_fd is for jq_exec_result_write_reserved. 0 or -errno.
+ */
+int jq_exec_result_reserve(const char *run_dir, int *ret_fd);
+/* Writes the result into the reservation, then renames it to <run_dir>/result. */
+int jq_exec_result_write_reserved(const char *run_dir, int fd, const struct jq_exec_result *r);
 /* Reads <run_dir>/result: -ENOENT while the job has not ended. */
 int jq_exec_result_read(const char *run_dir, struct jq_exec_result *ret);
 

@@ -163,6 +163,69 @@ static void test_result_roundtrip(void **state)
 	}
 }
 
+/*
+ * The reservation holds the largest result the reader accepts (message and
+ * note at their limits), written in place; the temporary file is renamed.
+ */
+static void test_result_reserved(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_free_ char *msg = malloc(JQ_PROTO_MAX_REASON + JQ_PROTO_MAX_PATH + 1);
+	_cleanup_free_ char *note = malloc(JQ_PROTO_MAX_REASON + 1);
+	_cleanup_free_ char *data = NULL;
+	struct jq_exec_result in = {
+	    .job_id = INT64_MAX,
+	    .status = JQ_EXEC_FAILED_TO_START,
+	    .exit_code = INT64_MIN,
+	    .signal = INT64_MIN,
+	    .started_at = INT64_MIN,
+	    .finished_at = INT64_MAX,
+	    .oom_kills = INT64_MAX,
+	    .acct = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN},
+	};
+	struct jq_exec_result out;
+	struct stat st;
+	size_t len;
+	int fd = -1;
+
+	assert_non_null(msg);
+	assert_non_null(note);
+	memset(msg, 'm', JQ_PROTO_MAX_REASON + JQ_PROTO_MAX_PATH);
+	msg[JQ_PROTO_MAX_REASON + JQ_PROTO_MAX_PATH] = '\0';
+	memset(note, 'n', JQ_PROTO_MAX_REASON);
+	note[JQ_PROTO_MAX_REASON] = '\0';
+	in.message = msg;
+	in.cgroup_note = note;
+
+	assert_int_equal(jq_exec_result_reserve(f->dir, &fd), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(st.st_size >= JQ_EXEC_RESULT_RESERVE);
+	assert_true(st.st_blocks * 512 >= JQ_EXEC_RESULT_RESERVE);
+	assert_int_equal(jq_exec_result_write_reserved(f->dir, fd, &in), 0);
+	close(fd);
+
+	data = file_read(f->dir, JQ_EXEC_RESULT_FILE, &len);
+	assert_true(len <= JQ_EXEC_RESULT_RESERVE);
+	assert_int_equal(jq_exec_result_read(f->dir, &out), 0);
+	assert_string_equal(out.message, msg);
+	assert_string_equal(out.cgroup_note, note);
+	assert_int_equal(out.job_id, INT64_MAX);
+	jq_exec_result_release(&out);
+	/* Only the result is left: the temporary file was renamed, not copied. */
+	{
+		DIR *d = opendir(f->dir);
+		struct dirent *de;
+		size_t n = 0;
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				n++;
+		closedir(d);
+		assert_int_equal(n, 1);
+	}
+}
+
 static void test_run_dir(void **state)
 {
 	_cleanup_free_ char *p = jq_exec_run_dir("/var/lib/jobq", 42);
@@ -407,9 +470,11 @@ static void test_result_validation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_spec_roundtrip),  T(test_spec_roundtrip_minimal), T(test_result_roundtrip),
-	    T(test_run_dir),	     T(test_record_missing_file),    T(test_record_corrupt),
-	    T(test_spec_validation), T(test_result_validation),
+	    T(test_spec_roundtrip),    T(test_spec_roundtrip_minimal),
+	    T(test_result_roundtrip),  T(test_result_reserved),
+	    T(test_run_dir),	       T(test_record_missing_file),
+	    T(test_record_corrupt),    T(test_spec_validation),
+	    T(test_result_validation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
