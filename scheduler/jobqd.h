@@ -338,6 +338,18 @@ bool jq_peer_is_root(const struct jq_peer *p);
 /* May submit to the tenant: users, groups or admins, or root. */
 bool jq_peer_may_submit(const struct jq_peer *p, const struct jq_tenant_config *t);
 bool jq_peer_is_tenant_admin(const struct jq_peer *p, const struct jq_tenant_config *t);
+/*
+ * issue 11: whether the submitter of j may still submit to t (users,
+ * groups, admins, root), with its account and groups as they are now
+ * (getpwuid, getgrouplist), not as they were at submit. 0: yes, and (each
+ * may be NULL) *ret_gid the group to run in (the one of the submission if
+ * the user still has it, else its primary group) and *ret_gids the
+ * supplementary groups of the submission it still has (caller frees).
+ * -EPERM: no longer a member; other -errno: the lookup failed; both with
+ * *ret_err ("user 'alice' is no longer a member of tenant 'acme'").
+ */
+int jq_peer_job_member(const struct jq_job *j, const struct jq_tenant_config *t, int64_t *ret_gid,
+		       int64_t **ret_gids, size_t *ret_n_gids, char **ret_err);
 /* May see and control the job: its submitter, a tenant admin, or root. */
 bool jq_peer_may_access(struct jq_daemon *d, const struct jq_peer *p, const struct jq_job *j);
 /* The same rule for a job known by its tenant and submitter's uid only. */

@@ -477,6 +477,34 @@ static bool release_refused(struct jq_client *c, const struct jq_job *j)
 	return true;
 }
 
+/*
+ * issue 11: an owner no longer a member of the job's tenant (by its
+ * account now, as the job's start decides) cannot release it: the job
+ * would only fail to start. It stays held for the owner to cancel or for
+ * an admin to release. Replies with the refusal and returns true.
+ */
+static bool release_nonmember(struct jq_client *c, const struct jq_job *j)
+{
+	const struct jq_tenant_config *t = jq_config_tenant(c->daemon->config, j->tenant);
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (!t || jq_peer_is_tenant_admin(&c->peer, t))
+		return false;
+	r = jq_peer_job_member(j, t, NULL, NULL, NULL, &err);
+	if (r >= 0)
+		return false;
+	if (r == -EPERM)
+		jq_client_send_error(c, EPERM,
+				     "job %" PRId64 ": %s: it stays held (cancel it, or ask an "
+				     "admin of the tenant)",
+				     j->id, err);
+	else
+		jq_client_send_error(c, -r, "job %" PRId64 ": %s", j->id, err ? err : strerror(-r));
+	jq_client_done(c);
+	return true;
+}
+
 static void handle_control(struct jq_client *c, const struct jq_msg *m)
 {
 	static const uint16_t allowed[] = {JQ_T_ID};
@@ -533,7 +561,7 @@ static void handle_control(struct jq_client *c, const struct jq_msg *m)
 			REJECT(c, EINVAL, "job %" PRId64 " is %s: only held jobs can be released",
 			       id, st);
 		}
-		if (release_refused(c, &j)) {
+		if (release_refused(c, &j) || release_nonmember(c, &j)) {
 			jq_job_release(&j);
 			return;
 		}
