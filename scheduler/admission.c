@@ -79,6 +79,16 @@ int jq_admission_check(const struct jq_limits *req, const struct jq_tenant_confi
 	else if (req->pids > 0 && t->pids_max > 0 && req->pids > t->pids_max)
 		msg = jq_asprintf("--pids %" PRId64 " exceeds tenant '%s' pids_max (%" PRId64 ")",
 				  req->pids, t->name, t->pids_max);
+	/*
+	 * Without a tenant pids_max a job gets JQ_EXEC_NPROC_DEFAULT tasks
+	 * (RLIMIT_NPROC): a member must not lift that bound for itself with
+	 * --pids up to the kernel's PID_MAX_LIMIT and take every pid of the
+	 * host. The administrator raises it with pids_max.
+	 */
+	else if (req->pids > JQ_EXEC_NPROC_DEFAULT && t->pids_max <= 0)
+		msg = jq_asprintf("--pids %" PRId64 " exceeds the default per-job bound of %d "
+				  "tasks (tenant '%s' sets no pids_max)",
+				  req->pids, JQ_EXEC_NPROC_DEFAULT, t->name);
 	else
 		return 0;
 	if (!msg)

@@ -200,6 +200,7 @@ int jq_daemon_init(struct jq_daemon *d, struct jq_config *config, char **ret_err
 	d->dispatch_idle.data = d;
 	uv_timer_init(&d->loop, &d->log_timer);
 	d->log_timer.data = d;
+	jq_unrecorded_init(d);
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);
 	uv_signal_init(&d->loop, &d->sig_hup);
@@ -261,6 +262,7 @@ void jq_daemon_release(struct jq_daemon *d)
 		if (uv_loop_close(&d->loop) != 0)
 			jq_log_warning("event loop still had handles at exit");
 	}
+	jq_unrecorded_release(d);
 	jq_dispatch_release(d);
 	jq_store_close(d->store);
 	jq_cgroups_release(d);

@@ -207,27 +207,21 @@ static char *inadmissible(struct jq_daemon *d, const struct jq_tenant_config *t,
 }
 
 /*
- * Ends a job the caps no longer admit: failed_to_start, with the refusal
- * submit would give today. True if the job was ended.
+ * Ends a job that must not start: failed_to_start with reason. A job ends
+ * failed_to_start from starting (the state machine): both in one batch.
+ * True if the job was ended.
  */
-static bool refuse_start(struct jq_daemon *d, const struct jq_tenant_config *t, int64_t id,
-			 const struct jq_limits *req)
+static bool end_unstarted(struct jq_daemon *d, int64_t id, const char *reason)
 {
-	_cleanup_free_ char *err = inadmissible(d, t, req);
-	_cleanup_free_ char *reason = NULL;
 	int r;
 
-	if (!err)
-		return false;
-	reason = jq_asprintf("not admitted: %s (the limits changed since it was submitted)", err);
-	/* A job ends failed_to_start from starting (the state machine): both in one batch. */
 	jq_batch_begin(d);
 	r = jq_store_job_mark_starting(d->store, id, NULL);
 	if (r >= 0)
 		r = jq_store_job_finish(d->store, id,
 					&(struct jq_store_finish){
 					    .state = JQ_JOB_FAILED_TO_START,
-					    .reason = reason ? reason : err,
+					    .reason = reason,
 					    .exit_code = -1,
 					    .signal = -1,
 					    .started_at = -1,
@@ -237,9 +231,50 @@ static bool refuse_start(struct jq_daemon *d, const struct jq_tenant_config *t, 
 		jq_log_error_errno(r, "job %" PRId64 ": cannot end it: %m", id);
 		return false;
 	}
-	jq_log_info("job %" PRId64 " failed to start: %s", id, reason ? reason : err);
+	jq_log_info("job %" PRId64 " failed to start: %s", id, reason);
 	jq_requests_job_ended(d, id);
 	return true;
+}
+
+/*
+ * Ends a job the caps no longer admit: failed_to_start, with the refusal
+ * submit would give today. True if the job was ended.
+ */
+static bool refuse_start(struct jq_daemon *d, const struct jq_tenant_config *t, int64_t id,
+			 const struct jq_limits *req)
+{
+	_cleanup_free_ char *err = inadmissible(d, t, req);
+	_cleanup_free_ char *reason = NULL;
+
+	if (!err)
+		return false;
+	reason = jq_asprintf("not admitted: %s (the limits changed since it was submitted)", err);
+	return end_unstarted(d, id, reason ? reason : err);
+}
+
+/*
+ * issue 11: a user removed from the tenant (users, or a group of groups)
+ * since it submitted or held the job does not run it, and nobody runs
+ * with a group its user has lost since: the groups captured at submit
+ * (SO_PEERGROUPS) are cut to those the account still has. 0: j runs with
+ * the groups it still has; 1: the job was ended; -1: it must not start but
+ * could not be ended (the database is failing).
+ */
+static int refuse_nonmember(struct jq_daemon *d, const struct jq_tenant_config *t, struct jq_job *j)
+{
+	_cleanup_free_ char *err = NULL;
+	int64_t gid, *gids = NULL;
+	size_t n;
+	int r = jq_peer_job_member(j, t, &gid, &gids, &n, &err);
+
+	if (r >= 0) {
+		free(j->gids);
+		j->gids = gids;
+		j->n_gids = n;
+		j->gid = gid;
+		return 0;
+	}
+	return end_unstarted(d, j->id, err ? err : strerror(-r)) ? 1 : -1;
 }
 
 /* Looks up the tenant's next ready job and tells the policy. */
@@ -310,6 +345,16 @@ static bool start_one(struct jq_daemon *d, size_t ti, int64_t id, uint64_t t0)
 	}
 	if (refuse_start(d, t, id, &j.requested)) {
 		jq_job_release(&j);
+		refresh_head(d, ti);
+		return true;
+	}
+	r = refuse_nonmember(d, t, &j);
+	if (r != 0) {
+		jq_job_release(&j);
+		if (r < 0) {
+			mark_dirty(ds, ti);
+			return false;
+		}
 		refresh_head(d, ti);
 		return true;
 	}

@@ -45,6 +45,7 @@
 #define JQ_USER_MAX_INPUT (16 * 1024 * 1024)
 
 struct jq_daemon;
+struct jq_unrecorded;
 struct jq_user;
 struct write_req;
 
@@ -149,6 +150,9 @@ struct jq_daemon {
 	struct jq_cg *cg;
 	/* accounting (issue 6): retention, vacuum, checkpoints (maintenance.c) */
 	uv_timer_t maintenance_timer;
+	/* job ends not yet recorded, retried by a timer (unrecorded.c) */
+	struct jq_unrecorded *unrecorded;
+	uv_timer_t unrecorded_timer;
 };
 
 /* daemon.c */
@@ -288,6 +292,20 @@ struct jq_run *jq_runner_find(struct jq_daemon *d, int64_t id);
 size_t jq_runner_tenant_running(struct jq_daemon *d, const char *tenant);
 /* Reconciles starting/running jobs of the database with their helpers. */
 int jq_runner_recover(struct jq_daemon *d);
+/*
+ * Turns the helper's result in run->run_dir into the job's end state and
+ * accounting, in one transaction. log_failure: log a failure to record it
+ * (once, not at every retry). 0 or the store's -errno.
+ */
+int jq_runner_record_end(struct jq_daemon *d, struct jq_run *run, int64_t helper_status,
+			 bool log_failure);
+
+/* unrecorded.c: job ends the database refused, retried every second */
+/* Takes run's strings (run itself stays the caller's) and retries its end. */
+void jq_unrecorded_add(struct jq_daemon *d, struct jq_run *run, int64_t helper_status);
+void jq_unrecorded_init(struct jq_daemon *d);
+/* Forgets what is left (the next start's recovery records it from the result). */
+void jq_unrecorded_release(struct jq_daemon *d);
 
 /* req-report.c: REPORT */
 void jq_request_report(struct jq_client *c, const struct jq_msg *m);
@@ -338,6 +356,18 @@ bool jq_peer_is_root(const struct jq_peer *p);
 /* May submit to the tenant: users, groups or admins, or root. */
 bool jq_peer_may_submit(const struct jq_peer *p, const struct jq_tenant_config *t);
 bool jq_peer_is_tenant_admin(const struct jq_peer *p, const struct jq_tenant_config *t);
+/*
+ * issue 11: whether the submitter of j may still submit to t (users,
+ * groups, admins, root), with its account and groups as they are now
+ * (getpwuid, getgrouplist), not as they were at submit. 0: yes, and (each
+ * may be NULL) *ret_gid the group to run in (the one of the submission if
+ * the user still has it, else its primary group) and *ret_gids the
+ * supplementary groups of the submission it still has (caller frees).
+ * -EPERM: no longer a member; other -errno: the lookup failed; both with
+ * *ret_err ("user 'alice' is no longer a member of tenant 'acme'").
+ */
+int jq_peer_job_member(const struct jq_job *j, const struct jq_tenant_config *t, int64_t *ret_gid,
+		       int64_t **ret_gids, size_t *ret_n_gids, char **ret_err);
 /* May see and control the job: its submitter, a tenant admin, or root. */
 bool jq_peer_may_access(struct jq_daemon *d, const struct jq_peer *p, const struct jq_job *j);
 /* The same rule for a job known by its tenant and submitter's uid only. */

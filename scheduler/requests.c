@@ -17,6 +17,17 @@
 
 #define MAX_ARGS 65536
 #define MAX_ENV	 65536
+/*
+ * The numeric SUBMIT fields take what the client's parsers can produce
+ * (cli/cmd-submit.c, common/jq-parse.c), no more: a raw client must not
+ * reach values the CLI never sends. --cpus is at most 1000000 CPUs; a
+ * --timeout is what jq_parse_duration() returns at most (UINT64_MAX
+ * thousandths of a microsecond, about 584 years), so that the helper's
+ * monotonic start + timeout cannot overflow (it did at INT64_MAX).
+ * --pids, --array and --priority are bounded where they are read.
+ */
+#define SUBMIT_CPUS_MAX	   INT64_C(1000000000)
+#define SUBMIT_TIMEOUT_MAX ((int64_t)(UINT64_MAX / 1000))
 
 void jq_job_put(struct jq_daemon *d, struct jq_msg_writer *w, const struct jq_job *j, bool detail)
 {
@@ -317,23 +328,29 @@ static void handle_submit(struct jq_client *c, const struct jq_msg *m)
 	if (submit_priority(c, m, t, &j.priority) < 0)
 		return;
 	if (jq_msg_get_i64(m, JQ_T_REQ_CPUS, &v) == 0) {
-		if (v <= 0 || v > 1000000000)
-			REJECT(c, ERANGE, "submit: --cpus out of range");
+		if (v <= 0 || v > SUBMIT_CPUS_MAX)
+			REJECT(c, ERANGE,
+			       "submit: --cpus %" PRId64 " millicpus out of range 1..%" PRId64, v,
+			       SUBMIT_CPUS_MAX);
 		j.requested.cpus_milli = v;
 	}
 	if (jq_msg_get_i64(m, JQ_T_REQ_MEMORY, &v) == 0) {
 		if (v < 1024 * 1024)
-			REJECT(c, ERANGE, "submit: --memory must be at least 1M");
+			REJECT(c, ERANGE,
+			       "submit: --memory %" PRId64 " bytes out of range: at least 1M", v);
 		j.requested.memory_bytes = v;
 	}
 	if (jq_msg_get_i64(m, JQ_T_REQ_PIDS, &v) == 0) {
-		if (v < 1 || v > 4194304)
-			REJECT(c, ERANGE, "submit: --pids %" PRId64 " out of range 1..4194304", v);
+		if (v < 1 || v > JQ_EXEC_NPROC_MAX)
+			REJECT(c, ERANGE, "submit: --pids %" PRId64 " out of range 1..%d", v,
+			       JQ_EXEC_NPROC_MAX);
 		j.requested.pids = v;
 	}
 	if (jq_msg_get_i64(m, JQ_T_REQ_TIMEOUT, &v) == 0) {
-		if (v <= 0)
-			REJECT(c, ERANGE, "submit: --timeout must be positive");
+		if (v <= 0 || v > SUBMIT_TIMEOUT_MAX)
+			REJECT(c, ERANGE,
+			       "submit: --timeout %" PRId64 " usec out of range 1..%" PRId64, v,
+			       SUBMIT_TIMEOUT_MAX);
 		j.requested.timeout_usec = v;
 	}
 	if (check_admission(c, t, &j.requested) < 0)
@@ -460,6 +477,34 @@ static bool release_refused(struct jq_client *c, const struct jq_job *j)
 	return true;
 }
 
+/*
+ * issue 11: an owner no longer a member of the job's tenant (by its
+ * account now, as the job's start decides) cannot release it: the job
+ * would only fail to start. It stays held for the owner to cancel or for
+ * an admin to release. Replies with the refusal and returns true.
+ */
+static bool release_nonmember(struct jq_client *c, const struct jq_job *j)
+{
+	const struct jq_tenant_config *t = jq_config_tenant(c->daemon->config, j->tenant);
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (!t || jq_peer_is_tenant_admin(&c->peer, t))
+		return false;
+	r = jq_peer_job_member(j, t, NULL, NULL, NULL, &err);
+	if (r >= 0)
+		return false;
+	if (r == -EPERM)
+		jq_client_send_error(c, EPERM,
+				     "job %" PRId64 ": %s: it stays held (cancel it, or ask an "
+				     "admin of the tenant)",
+				     j->id, err);
+	else
+		jq_client_send_error(c, -r, "job %" PRId64 ": %s", j->id, err ? err : strerror(-r));
+	jq_client_done(c);
+	return true;
+}
+
 static void handle_control(struct jq_client *c, const struct jq_msg *m)
 {
 	static const uint16_t allowed[] = {JQ_T_ID};
@@ -516,7 +561,7 @@ static void handle_control(struct jq_client *c, const struct jq_msg *m)
 			REJECT(c, EINVAL, "job %" PRId64 " is %s: only held jobs can be released",
 			       id, st);
 		}
-		if (release_refused(c, &j)) {
+		if (release_refused(c, &j) || release_nonmember(c, &j)) {
 			jq_job_release(&j);
 			return;
 		}

@@ -152,8 +152,8 @@ static void spec_remove(const struct jq_run *run)
 			       strerror(errno));
 }
 
-/* Turns the helper's result into the job's end state and accounting. */
-static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_status)
+int jq_runner_record_end(struct jq_daemon *d, struct jq_run *run, int64_t helper_status,
+			 bool log_failure)
 {
 	struct jq_exec_result res = {0};
 	struct jq_store_finish f = {.exit_code = -1, .signal = -1, .started_at = -1};
@@ -212,23 +212,41 @@ static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_s
 	f.reason = reason;
 	f.log_bytes = log_bytes(run->run_dir);
 	/* cgroups (issue 3): the helper removed the job's cgroup; make sure. */
-	if (r >= 0 && res.cgroup_note)
+	if (r >= 0 && res.cgroup_note && log_failure)
 		jq_log_warning("job %" PRId64 ": %s", run->id, res.cgroup_note);
-	r = jq_cg_job_remove(d->cg, run->tenant, run->id);
-	if (r < 0)
-		jq_log_error_errno(r, "job %" PRId64 ": cannot remove its cgroup: %m, ignoring",
-				   run->id);
 	r = jq_store_job_finish(d->store, run->id, &f);
-	if (r < 0)
-		jq_log_error_errno(r, "job %" PRId64 ": cannot record its end: %m", run->id);
-	else
+	if (r < 0 && log_failure)
+		jq_log_error_errno(r,
+				   "job %" PRId64 ": cannot record its end: %m; retrying every "
+				   "second",
+				   run->id);
+	else if (r >= 0)
 		jq_log_info("job %" PRId64 " %s%s%s", run->id, jq_job_state_to_string(f.state),
 			    reason ? ": " : "", reason ? reason : "");
 	if (r >= 0)
 		spec_remove(run);
 	jq_exec_result_release(&res);
+	return r;
+}
+
+/*
+ * The helper ended: its job's end is recorded, or (the database failing,
+ * e.g. its file system full) retried until it is (unrecorded.c); the job
+ * counts as running, with its slot, until then.
+ */
+static void run_finish(struct jq_daemon *d, struct jq_run *run, int64_t helper_status)
+{
+	int r = jq_cg_job_remove(d->cg, run->tenant, run->id);
+
+	if (r < 0)
+		jq_log_error_errno(r, "job %" PRId64 ": cannot remove its cgroup: %m, ignoring",
+				   run->id);
+	r = jq_runner_record_end(d, run, helper_status, true);
 	run_unlink(d, run);
-	jq_requests_job_ended(d, run->id);
+	if (r < 0)
+		jq_unrecorded_add(d, run, helper_status);
+	else
+		jq_requests_job_ended(d, run->id);
 	jq_daemon_job_ended(d);
 	jq_dispatch_schedule(d);
 }

@@ -9,6 +9,9 @@
   after SOCK TENANT TAG ID           SUBMIT with --after (TAG 27) or --after-any
                                      (61) ID: prints "errno<TAB>message" with ID
                                      replaced by "ID"
+  number SOCK TENANT CWD TAG VALUE   SUBMIT of `true` with the integer field TAG =
+                                     VALUE, as no CLI would send it: prints
+                                     "errno<TAB>message" or "accepted<TAB>ID"
 """
 import os
 import socket
@@ -149,6 +152,18 @@ def after(path, tenant, tag, dep):
     print("%d\t%s" % (err, msg))
 
 
+def number(path, tenant, cwd, tag, value):
+    s = connect(path)
+    payload = (field(T_TENANT, tenant) + field(T_ARGV, "true") + field(T_CWD, cwd) +
+               field(int(tag), int(value)))
+    s.sendall(frame(REQ_SUBMIT, payload))
+    typ, f = read_frame(s)
+    if typ != REP_ERROR:
+        print("accepted\t%d" % struct.unpack(">q", f[T_ID][0])[0])
+        return
+    print("%d\t%s" % (struct.unpack(">q", f[T_ERRNO][0])[0], f[T_MESSAGE][0].decode()))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "submit-big":
@@ -161,6 +176,8 @@ def main():
         probe(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif cmd == "after":
         after(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    elif cmd == "number":
+        number(*sys.argv[2:7])
     else:
         sys.exit(__doc__)
 

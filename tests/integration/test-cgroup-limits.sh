@@ -18,6 +18,7 @@ users = root
 [tenant.slow]
 users = root
 cpu_max = 0.5
+pids_max = 100000
 [tenant.forky]
 users = root
 pids_max = 40

@@ -7,7 +7,9 @@
 #   job saw it;
 # - max_queued_bytes and max_log_bytes_total refuse with the numbers;
 # - a nearly full state_dir file system refuses new submissions (running
-#   jobs go on) and the daemon accepts again once space is back.
+#   jobs go on) and the daemon accepts again once space is back;
+# - a job that ends while the database's file system is full ends once
+#   space is back, without a restart (its end is retried).
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v sqlite3 >/dev/null || skip "the sqlite3 shell is missing"
@@ -274,3 +276,50 @@ rm -f "$small/filler"
 	fail "no recovery once space was back: $(cat "$JQ_TMP/err2")"
 assert_eq "integrity" ok "$(sqlite3 -readonly "$small/jobq.db" 'pragma integrity_check')"
 pass "full state_dir: '$(head -c 200 "$JQ_TMP/err")'; running job succeeded; accepted again"
+jq_stop
+
+# ---------------------------------------------------------------------------
+# 4. The database's file system fills up while a job runs: its end cannot
+# be recorded ("No space left on device"). It was left running for ever
+# (`jobq wait` hung) until a restart; now the end is retried every second
+# and recorded once space is back. state_dir stays on the large disk, so
+# the helper's result is written.
+dbfs="$JQ_TMP/dbfs"
+mkdir "$dbfs"
+mount -t tmpfs -o size=8M tmpfs "$dbfs"
+JQ_CLEANUP_HOOKS+=('umount -l "$dbfs" 2>/dev/null')
+JQ_DB="$dbfs/jobq.db" jq_config <<EOF
+min_free_space = 0
+[tenant.acme]
+users = root
+EOF
+jq_start
+job=$("$JOBQ" submit --tenant acme -- sh -c "while [ ! -e '$JQ_WORK/go-db' ]; do sleep 0.05; done; echo done")
+wait_until 20 sh -c "\"$JOBQ\" show $job --json | grep -q '\"state\": \"running\"'" || fail "job $job did not start"
+"$JOBQ" wait "$job" >"$JQ_TMP/wait.out" 2>&1 &
+waiter=$!
+JQ_CLEANUP_HOOKS+=("kill $waiter 2>/dev/null")
+# An empty WAL (SQLite would reuse a checkpointed one in place), then no
+# byte left: the end's transaction must grow the WAL and cannot.
+ck=$(sqlite3 "$dbfs/jobq.db" 'pragma wal_checkpoint(truncate)')
+assert_eq "external WAL truncation (busy|log|checkpointed)" "0|0|0" "$ck"
+if cat /dev/zero >"$dbfs/filler" 2>/dev/null; then
+	fail "cat filled 8M without running out of space"
+fi
+touch "$JQ_WORK/go-db"
+unrecorded() { grep -q "job $job: cannot record its end: No space left on device" "$JQ_TMP/jobqd.log"; }
+wait_until 20 unrecorded || fail "the end of job $job was recorded on a full file system?"
+assert_eq "state while its end cannot be recorded" running "$("$JOBQ" show "$job" --json | json_get state)"
+kill -0 "$waiter" 2>/dev/null || fail "jobq wait returned before the end was recorded: $(cat "$JQ_TMP/wait.out")"
+rm -f "$dbfs/filler"
+waiter_done() { ! kill -0 "$waiter" 2>/dev/null; }
+wait_until 20 waiter_done || fail "jobq wait still hangs after space came back"
+rc=0
+wait "$waiter" || rc=$?
+assert_eq "jobq wait's exit status" 0 "$rc"
+assert_eq "end state" succeeded "$("$JOBQ" show "$job" --json | json_get state)"
+kill -0 "$JQ_DPID" || fail "jobqd is gone"
+assert_eq "'cannot record its end' lines (logged once)" 1 \
+	"$(grep -c "job $job: cannot record its end" "$JQ_TMP/jobqd.log")"
+"$JOBQ" submit --tenant acme --wait -- true >/dev/null || fail "the next job failed"
+pass "a job's end refused by a full database file system is recorded once space is back, no restart"

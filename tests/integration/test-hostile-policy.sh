@@ -9,6 +9,16 @@ command -v useradd >/dev/null || skip "useradd is missing"
 jq_setup
 alice=$(jq_user a)
 carol=$(jq_user c)
+dan=$(jq_user d)
+erin=$(jq_user e)
+# dan is in tenant team through g1, and in g2 too; erin is in tenant rev by
+# name and in g1 (a group rev does not name).
+g1="jqg1$$" g2="jqg2$$"
+groupadd "$g1"
+groupadd "$g2"
+JQ_USERS+=("$g1" "$g2")
+usermod -a -G "$g1,$g2" "$dan"
+usermod -a -G "$g1" "$erin"
 jq_config <<EOF2
 [tenant.acme]
 users = $alice
@@ -16,6 +26,10 @@ admins = $carol
 [tenant.loose]
 users = $alice
 max_priority = 10
+[tenant.team]
+groups = $g1
+[tenant.rev]
+users = $erin
 EOF2
 chmod 0644 "$JQ_CONF"
 jq_start
@@ -132,3 +146,46 @@ assert_eq "admin's priority" 1000 "$(field "$id" priority)"
 id=$("$JOBQ" submit --tenant acme --hold --priority 500 -- true) || fail "root could not use --priority 500"
 assert_eq "root's priority" 500 "$(field "$id" priority)"
 pass "priority above max_priority refused for a member, allowed for the admin and root"
+
+# --- membership is decided again when a job starts ----------------------------
+# Jobs held before a user lost a group or its place in a tenant: groups it
+# lost are not the job's any more, and a job of a user no longer a member
+# does not run (its owner cannot release it; when an admin or root does,
+# it ends failed_to_start with the reason).
+a=$(as "$dan" "$JOBQ" submit --tenant team --hold -- id -G)
+b=$(as "$dan" "$JOBQ" submit --tenant team --hold -- true)
+c=$(as "$erin" "$JOBQ" submit --tenant rev --hold -- sh -c 'id -G')
+gpasswd -d "$dan" "$g2" >/dev/null
+as "$dan" "$JOBQ" release "$a" >/dev/null || fail "dan (still in $g1) could not release his job"
+assert_exit 0 "$JOBQ" wait "$a"
+groups_in_job=$("$JOBQ" logs "$a")
+case " $groups_in_job " in
+*" $(getent group "$g1" | cut -d: -f3) "*) ;;
+*) fail "job $a lost $g1, which dan still has: id -G = '$groups_in_job'" ;;
+esac
+case " $groups_in_job " in
+*" $(getent group "$g2" | cut -d: -f3) "*) fail "job $a ran with $g2, which dan lost: id -G = '$groups_in_job'" ;;
+esac
+pass "a job runs with only the groups its user still has: $groups_in_job"
+
+# dan leaves g1 (his way into team), erin leaves rev's users (reloaded).
+gpasswd -d "$dan" "$g1" >/dev/null
+sed -i "s/^users = $erin\$/users = root/" "$JQ_CONF"
+n=$(grep -c "configuration reloaded" "$LOG" || true)
+kill -HUP "$JQ_DPID"
+reloaded() { [ "$(grep -c "configuration reloaded" "$LOG")" -gt "$n" ]; }
+wait_until 20 reloaded || fail "no reload in the log"
+as "$dan" "$JOBQ" release "$b" >/dev/null 2>"$JQ_TMP/err" && fail "dan released a job of a tenant he left"
+grep -qF "job $b: user '$dan' is no longer a member of tenant 'team': it stays held" "$JQ_TMP/err" ||
+	fail "release refusal: $(cat "$JQ_TMP/err")"
+assert_eq "state after the refused release" held "$(field "$b" state)"
+as "$erin" "$JOBQ" release "$c" >/dev/null 2>&1 && fail "erin released a job of a tenant she left"
+"$JOBQ" release "$b" "$c" >/dev/null || fail "root could not release the jobs"
+for x in "$b:$dan:team" "$c:$erin:rev"; do
+	IFS=: read -r id user tenant <<<"$x"
+	assert_exit 125 "$JOBQ" wait "$id"
+	assert_eq "reason of job $id" "user '$user' is no longer a member of tenant '$tenant'" \
+		"$(field "$id" reason)"
+done
+[ -z "$("$JOBQ" logs "$c")" ] || fail "the job of a removed user ran: $("$JOBQ" logs "$c")"
+pass "a job of a user removed from its tenant (group or users) does not run: failed_to_start"

@@ -87,11 +87,48 @@ refused "--cpus 2 exceeds tenant 'capped' cpu_max (1)" --tenant capped --cpus 2
 cpus=$(nproc)
 refused "--cpus $((cpus + 1)) exceeds the host's $cpus CPUs" --tenant acme --cpus $((cpus + 1))
 refused "--pids 101 exceeds tenant 'capped' pids_max (100)" --tenant capped --pids 101
+# Without pids_max, --pids may not lift the default per-job bound (4096
+# tasks, RLIMIT_NPROC and pids.max) for itself, up to the host's pid_max.
+refused "--pids 4097 exceeds the default per-job bound of 4096 tasks (tenant 'acme' sets no pids_max)" \
+	--tenant acme --pids 4097
+refused "--pids 4194304 exceeds the default per-job bound of 4096" --tenant acme --pids 4194304
 # what fits is taken as asked
 j=$("$JOBQ" submit --tenant capped --memory 256M --cpus 1 --pids 100 --json -- true | json_get id)
 assert_exit 0 "$JOBQ" wait "$j"
 assert_eq "memory as asked" $((256 << 20)) "$("$JOBQ" show "$j" --json | json_get limits memory_bytes)"
 pass "requests above a tenant cap or the host are refused with the numbers"
+
+# A raw client gets no value the CLI would not send: every numeric field of
+# SUBMIT is refused outside the CLI's range, with the value. A --timeout of
+# INT64_MAX usec overflowed jobq-exec's deadline and ended the job lost.
+number() { runuser -u "$alice" -- python3 "$HQ" number "$SOCK" acme "$JQ_WORK" "$@"; }
+while IFS='|' read -r tag value want; do
+	got=$(number "$tag" "$value")
+	case "$got" in
+	34$'\t'*"$want"*) ;;
+	*) fail "SUBMIT with field $tag = $value: want ERANGE and '$want', got '$got'" ;;
+	esac
+done <<'EOF2'
+32|9223372036854775807|--timeout 9223372036854775807 usec out of range 1..18446744073709551
+32|18446744073709552|--timeout 18446744073709552 usec out of range
+32|0|--timeout 0 usec out of range
+32|-1|--timeout -1 usec out of range
+29|0|--cpus 0 millicpus out of range 1..1000000000
+29|1000000001|--cpus 1000000001 millicpus out of range
+30|1048575|--memory 1048575 bytes out of range: at least 1M
+31|0|--pids 0 out of range 1..4194304
+31|4194305|--pids 4194305 out of range 1..4194304
+60|0|--array 0 out of range 1..100000
+60|100001|--array 100001 out of range 1..100000
+26|1001|--priority 1001 out of range -1000..1000
+26|-1001|--priority -1001 out of range -1000..1000
+EOF2
+# the CLI's longest --timeout is taken, and the job ends as it should
+got=$(number 32 18446744073709551)
+j=${got#accepted$'\t'}
+[ "$j" != "$got" ] || fail "the CLI's longest --timeout was refused: $got"
+assert_exit 0 "$JOBQ" wait "$j"
+pass "raw SUBMIT: numeric fields outside the CLI's ranges are refused with the value"
 
 # A reload lowers memory_max below a waiting job's request: it ends
 # failed_to_start with the reason when released, it does not wait for ever.

@@ -66,8 +66,27 @@ static void test_admission_table(void **state)
 	    {{5000, U, U, U}, U, U, U, U, "--cpus 5 exceeds the host's 4 CPUs"},
 	    {{4000, U, U, U}, U, U, U, U, NULL},
 	    {{U, U, 101, U}, U, U, 100, U, "--pids 101 exceeds tenant 't' pids_max (100)"},
-	    /* pids have no host bound here (the protocol caps them at 4194304) */
-	    {{U, U, 4194304, U}, U, U, U, U, NULL},
+	    /*
+	     * Without pids_max a member may not lift the default per-job
+	     * bound (JQ_EXEC_NPROC_DEFAULT, 4096); with one, up to it.
+	     */
+	    {{U, U, 4096, U}, U, U, U, U, NULL},
+	    {{U, U, 4097, U},
+	     U,
+	     U,
+	     U,
+	     U,
+	     "--pids 4097 exceeds the default per-job bound of 4096 tasks (tenant 't' sets no "
+	     "pids_max)"},
+	    {{U, U, 4194304, U},
+	     U,
+	     U,
+	     U,
+	     U,
+	     "--pids 4194304 exceeds the default per-job bound of 4096 tasks (tenant 't' sets "
+	     "no pids_max)"},
+	    {{U, U, 4194304, U}, U, U, 4194304, U, NULL},
+	    {{U, U, 10000, U}, U, U, 20000, U, NULL},
 	};
 	const struct jq_admission_host host = {.memory_budget = 8 * GIB, .cpus_milli = 4000};
 	(void)state;
