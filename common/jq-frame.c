@@ -35,14 +35,16 @@ size_t jq_framer_capacity(const struct jq_framer *f)
  */
 static size_t head_frame_size(const struct jq_framer *f)
 {
-	struct jq_frame fr;
-	struct jq_framer probe = *f;
+	uint16_t type;
+	uint32_t len;
 
 	if (jq_framer_pending(f) < JQ_PROTO_HEADER_SIZE)
 		return 0;
-	if (jq_framer_next(&probe, &fr) < 0)
+	if (jq_frame_header_parse(f->data + f->off, &type, &len) < 0)
 		return 0;
-	return JQ_PROTO_HEADER_SIZE + (size_t)fr.len;
+	if (len > (f->limit ? f->limit(type) : JQ_PROTO_MAX_PAYLOAD))
+		return 0;
+	return JQ_PROTO_HEADER_SIZE + (size_t)len;
 }
 
 int jq_framer_feed(struct jq_framer *f, const void *data, size_t n)
