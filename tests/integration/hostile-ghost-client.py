@@ -6,13 +6,13 @@ job (its own), the N+1st connection refused (they all count), then every
 client closed. Exits 0 once jobqd's socket count is back to its baseline
 (within 10 s: the check runs every second).
 
-cpu SOCK DPID N SECS TENANT: as root, a held job with a 1000 KiB environment and
+cpu SOCK DPID N SECS TENANT KIB: as root, a held job with a KIB KiB environment and
 N live LOGS --follow clients on it; prints jobqd's CPU use over SECS as a
 percentage of one CPU.
 """
 import os, socket, struct, sys, time
 
-SUBMIT, LOGS, WAIT = 1, 4, 6
+SUBMIT, SHOW, LOGS, WAIT = 1, 3, 4, 6
 REP_ERROR = 100
 
 
@@ -132,15 +132,21 @@ def ghosts(path, dpid, uid, gid, n, tenant):
     return 1
 
 
-def cpu(path, dpid, n, secs, tenant):
-    env = b"".join(field(24, "E%d=%s" % (i, "x" * 1000)) for i in range(1000))
+def cpu(path, dpid, n, secs, tenant, kib):
+    env = b"".join(field(24, "E%d=%s" % (i, "x" * 1000)) for i in range(kib))
     jid = submit_held(path, tenant, env)
     held = []
     for _ in range(n):
         c = connect(path)
         c.sendall(frame(LOGS, field(1, jid) + field(33, 1)))
         held.append(c)
-    time.sleep(0.5)  # measurement window start, not synchronisation
+    # Each LOGS reads the job once as it starts (1000 KiB: ~10 ms under
+    # ASan): a SHOW answered on a later connection means the daemon has
+    # read them all, so the window below holds the polls alone.
+    c = connect(path)
+    c.sendall(frame(SHOW, field(1, jid)))
+    read_frame(c)
+    c.close()
     t0, c0 = time.monotonic(), ticks(dpid)
     time.sleep(secs)
     used = (ticks(dpid) - c0) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - t0) * 100
@@ -154,4 +160,4 @@ if __name__ == "__main__":
     a = sys.argv
     if a[1] == "ghosts":
         sys.exit(ghosts(a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6]), a[7]))
-    sys.exit(cpu(a[2], int(a[3]), int(a[4]), float(a[5]), a[6]))
+    sys.exit(cpu(a[2], int(a[3]), int(a[4]), float(a[5]), a[6], int(a[7])))

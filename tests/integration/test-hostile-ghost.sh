@@ -30,12 +30,19 @@ if want ghosts; then
 fi
 
 if want cpu; then
-	# 64 live followers of a held job whose environment is 1000 KiB: each polls
-	# every 100 ms, reading the job's state, not its row. Before, they cost
-	# jobqd 13% of a CPU (reading the row 640 times a second); now it stays
-	# under 4% (measured 0-1% over 3 s, alone and beside a loaded suite).
-	used=$(python3 "$client" cpu "$JQ_TMP/jobq.sock" "$JQ_DPID" 64 3 acme) || fail "cpu client"
-	python3 -c "import sys; sys.exit(float('$used') >= 4)" ||
-		fail "64 followers of a held job cost jobqd $used% of a CPU (bound 4%)"
-	pass "64 followers of a held job with a 1000 KiB environment: jobqd at $used% of a CPU"
+	# 64 live followers of a held job: each polls every 100 ms, reading the
+	# job's state, not its row, so a 1000 KiB environment costs nothing
+	# more than none. Before, 64 followers of the 1000 KiB job cost jobqd
+	# 27-36% of a CPU (reading the row 640 times a second), of the small
+	# one 1-2%. Now both 0.3-1.3% (7 runs, 3 s each; a tick is 0.33%), and
+	# 2.3-2.7% in an ASan build: bound 4% (not checked under a sanitizer),
+	# and the big one within 1.5x + 2% of the small one (checked always).
+	cpu() { python3 "$client" cpu "$JQ_TMP/jobq.sock" "$JQ_DPID" 64 3 acme "$1" || fail "cpu client"; }
+	small=$(cpu 0)
+	big=$(cpu 1000)
+	python3 -c "import sys; sys.exit(not $big <= 1.5 * $small + 2)" ||
+		fail "64 followers cost jobqd $big% of a CPU with a 1000 KiB environment, $small% without"
+	[ -n "${JQ_SANITIZED:-}" ] || python3 -c "import sys; sys.exit(not $big < 4)" ||
+		fail "64 followers of a held job cost jobqd $big% of a CPU (bound 4%)"
+	pass "64 followers of a held job: jobqd at $big% of a CPU with a 1000 KiB environment, $small% without"
 fi
