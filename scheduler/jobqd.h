@@ -130,6 +130,7 @@ struct jq_daemon {
 	uint64_t ready_turn;
 	uv_idle_t ready_idle;
 	uv_timer_t frame_timer; /* drops requests past request_read_timeout */
+	uv_timer_t peer_timer;	/* closes connections whose peer left mid-request */
 	struct jq_run *runs;
 	size_t n_running;
 	struct jq_dispatch *dispatch; /* fair share (issue 5): dispatch.c */

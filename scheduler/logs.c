@@ -80,6 +80,7 @@ static bool send_next(struct jq_client *c, int *ret_err)
 void jq_logs_pump(struct jq_client *c)
 {
 	struct jq_daemon *d = c->daemon;
+	enum jq_job_state state;
 	struct jq_job j;
 	int err = 0;
 
@@ -97,7 +98,11 @@ void jq_logs_pump(struct jq_client *c)
 		finish(c, NULL);
 		return;
 	}
-	if (jq_store_job_get(d->store, c->log_id, &j) < 0) {
+	/*
+	 * Every follower polls: read the state alone, not the row (its
+	 * command and environment may be a MiB), until the job has ended.
+	 */
+	if (jq_store_job_state(d->store, c->log_id, &state) < 0) {
 		jq_client_send_error(c, EIO, "cannot read job %" PRId64, c->log_id);
 		jq_client_done(c);
 		return;
@@ -107,12 +112,15 @@ void jq_logs_pump(struct jq_client *c)
 	 * the files are complete: one more read catches what was written
 	 * between the read above and the state check.
 	 */
-	if (jq_job_state_is_final(j.state) && !jq_runner_find(d, j.id)) {
-		if (!send_next(c, &err)) {
-			finish(c, &j);
+	if (jq_job_state_is_final(state) && !jq_runner_find(d, c->log_id) && !send_next(c, &err)) {
+		if (jq_store_job_get(d->store, c->log_id, &j) < 0) {
+			jq_client_send_error(c, EIO, "cannot read job %" PRId64, c->log_id);
+			jq_client_done(c);
+			return;
 		}
+		finish(c, &j);
+		jq_job_release(&j);
 	}
-	jq_job_release(&j);
 	jq_logs_timer_update(d);
 }
 

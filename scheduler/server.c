@@ -13,9 +13,13 @@
  * read (JQ_CLIENT_MAX_PENDING per connection, JQ_USER_MAX_PENDING in all:
  * beyond, its requests wait) and the loop (JQ_FRAMES_PER_TURN requests per
  * connection per loop turn; the rest wait on the ready list, so pipelined
- * requests are handled iteratively, never by recursion).
+ * requests are handled iteratively, never by recursion). A connection whose
+ * peer left while its request was in progress is closed within
+ * PEER_CHECK_MS (on_peer_timer), so WAIT and LOGS --follow hold nothing
+ * once their client is gone.
  */
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +28,9 @@
 #include "jobqd.h"
 #include "jq-log.h"
 #include "jq-util.h"
+
+/* How often the sockets not being read are checked for a departed peer. */
+#define PEER_CHECK_MS 1000
 
 /* Cannot be reached: reading pauses while whole frames wait. */
 #define IN_MAX                                                                                     \
@@ -529,6 +536,35 @@ static void on_frame_timer(uv_timer_t *t)
 }
 
 /* Writes what waited for the batch's commit, in order. */
+/*
+ * While a request is in progress (a WAIT or LOGS --follow on a held job
+ * may last days) or replies are unread, the socket is not read, so a
+ * client that went away is not seen, and a silent request writes nothing
+ * that could fail. Its connection would count against the user's
+ * max_connections_per_user until the job ends. So every second the
+ * sockets not being read are asked whether the peer is gone: on AF_UNIX,
+ * POLLHUP means the peer closed its end entirely (not shutdown(SHUT_WR),
+ * which only stops its requests: such a client still gets its answer),
+ * and bytes it sent are left in the socket for later.
+ */
+static void on_peer_timer(uv_timer_t *t)
+{
+	struct jq_daemon *d = t->data;
+	struct jq_client *c, *next;
+
+	for (c = d->clients; c; c = next) {
+		struct pollfd p = {.events = POLLIN};
+		uv_os_fd_t fd;
+
+		next = c->next;
+		if (c->closing || c->reading || uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0)
+			continue;
+		p.fd = fd;
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+			jq_client_close(c);
+	}
+}
+
 static void deferred_flush(struct jq_client *c)
 {
 	struct write_req *wr = c->deferred, *next;
@@ -754,6 +790,10 @@ int jq_server_listen(struct jq_daemon *d, char **ret_err)
 		uv_timer_start(&d->frame_timer, on_frame_timer, ms, ms);
 		uv_unref((uv_handle_t *)&d->frame_timer);
 	}
+	uv_timer_init(&d->loop, &d->peer_timer);
+	d->peer_timer.data = d;
+	uv_timer_start(&d->peer_timer, on_peer_timer, PEER_CHECK_MS, PEER_CHECK_MS);
+	uv_unref((uv_handle_t *)&d->peer_timer);
 	uv_pipe_init(&d->loop, &d->server, 0);
 	d->server.data = d;
 	r = uv_pipe_bind(&d->server, path);

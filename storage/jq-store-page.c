@@ -275,6 +275,27 @@ int jq_store_job_owner(struct jq_store *s, int64_t id, char **ret_tenant, int64_
 	return 0;
 }
 
+int jq_store_job_state(struct jq_store *s, int64_t id, enum jq_job_state *ret)
+{
+	_cleanup_(jq_store_stmt_resetp) sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	if (!s || !ret)
+		return -EINVAL;
+	st = s->stmt[JQ_STMT_JOB_STATE];
+	r = bind_rc(st, sqlite3_bind_int64(st, 1, id));
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return jq_store_errno(s->db, rc);
+	if (jq_job_state_from_string((const char *)sqlite3_column_text(st, 0), ret) < 0)
+		return -EIO;
+	return 0;
+}
+
 int jq_store_sched_queue_walk(struct jq_store *s, const char *tenant, int64_t max,
 			      int (*cb)(int64_t id, void *userdata), void *userdata)
 {

@@ -116,14 +116,19 @@ struct jq_store_page_row {
  * stops the walk and is returned. -EINVAL for a bad query.
  */
 int jq_store_job_page(struct jq_store *s, const struct jq_store_page_query *q,
-		      int (*cb)(struct jq_store_page_row *row, void *userdata),
-		      void *userdata);
+		      int (*cb)(struct jq_store_page_row *row, void *userdata), void *userdata);
 
 /*
  * Who a job belongs to, without reading the rest of it: its tenant (a new
  * string, the caller frees) and submitter's uid (-1 if unknown). -ENOENT.
  */
 int jq_store_job_owner(struct jq_store *s, int64_t id, char **ret_tenant, int64_t *ret_uid);
+
+/*
+ * A job's state alone, for pollers (a log follower every 100 ms): the row's
+ * argv and environment are not read. -ENOENT.
+ */
+int jq_store_job_state(struct jq_store *s, int64_t id, enum jq_job_state *ret);
 
 /*
  * Calls cb with the ids of tenant's queued jobs in dispatch order

@@ -223,6 +223,15 @@ static void test_owner_and_walk(void **state)
 	w.stop_at = 2;
 	assert_int_equal(jq_store_sched_queue_walk(fx->s, "a", 10, walk_cb, &w), 0);
 	assert_int_equal(w.n, 2);
+
+	/* what a log follower polls: the state alone */
+	enum jq_job_state st = JQ_JOB_HELD;
+	assert_int_equal(jq_store_job_state(fx->s, a, &st), 0);
+	assert_int_equal(st, JQ_JOB_QUEUED);
+	assert_int_equal(jq_store_job_hold(fx->s, a, NULL), 0);
+	assert_int_equal(jq_store_job_state(fx->s, a, &st), 0);
+	assert_int_equal(st, JQ_JOB_HELD);
+	assert_int_equal(jq_store_job_state(fx->s, 999, &st), -ENOENT);
 }
 
 struct plans {
