@@ -5,7 +5,8 @@
   list-time SOCK                     one LIST: prints seconds, rows, env and argv bytes
   hammer SOCK N READY STOP           N connections LIST in a loop until STOP exists;
                                      READY is created once all of them are under way
-  probe SOCK ROUNDS ID               the slowest of ROUNDS SHOW ID requests, seconds
+  probe SOCK ROUNDS ID [LIMIT]       the slowest of ROUNDS SHOW ID requests, seconds;
+                                     one slower than LIMIT seconds ends it early
   after SOCK TENANT TAG ID           SUBMIT with --after (TAG 27) or --after-any
                                      (61) ID: prints "errno<TAB>message" with ID
                                      replaced by "ID"
@@ -130,11 +131,14 @@ def hammer(path, n, ready, stop):
         t.join()
 
 
-def probe(path, rounds, job):
-    """The slowest of rounds SHOW requests of one job, in seconds."""
+def probe(path, rounds, job, limit=None):
+    """The slowest of rounds SHOW requests of one job, in seconds; the
+    first slower than limit ends the probe early."""
     s = connect(path)
     worst = 0.0
     for _ in range(rounds):
+        if limit is not None and worst >= limit:
+            break
         t = time.monotonic()
         s.sendall(frame(REQ_SHOW, field(T_ID, int(job))))
         typ, f = read_frame(s)
@@ -223,7 +227,8 @@ def main():
     elif cmd == "hammer":
         hammer(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     elif cmd == "probe":
-        probe(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        probe(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+              float(sys.argv[5]) if len(sys.argv) > 5 else None)
     elif cmd == "after":
         after(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif cmd == "list-filter":

@@ -234,7 +234,7 @@ rm -f "$JQ_WORK/ready" "$JQ_TMP/stop"
 runuser -u "$eve" -- python3 "$HQ" report-flood "$SOCK" 4 "$JQ_WORK/ready" "$JQ_TMP/stop" &
 flood=$!
 wait_until 30 test -e "$JQ_WORK/ready" || fail "the REPORT flood did not start"
-worst=$(python3 "$HQ" probe "$SOCK" 50 "$held")
+worst=$(python3 "$HQ" probe "$SOCK" 50 "$held" "$full")
 touch "$JQ_TMP/stop"
 wait "$flood" || fail "the REPORT flood failed"
 echo "# root's full REPORT over 100k rows: $full s; root's SHOW under a non-member's REPORT flood: worst $worst s"
