@@ -154,22 +154,46 @@ static int send_page(struct jq_client *c, const struct list_page *p, size_t n)
 	return 0;
 }
 
+/*
+ * A filter field: 0 and *ret if present, -ENOENT if absent; one the daemon
+ * cannot read (too long, not UTF-8) is refused by name, never dropped.
+ */
+static int get_filter(struct jq_client *c, const struct jq_msg *m, enum jq_tag tag, size_t max,
+		      const char *name, const char **ret)
+{
+	int r = jq_msg_get_str(m, tag, max, ret);
+
+	if (r == -E2BIG)
+		jq_client_send_error(c, EINVAL, "list: invalid --%s (longer than %zu bytes)", name,
+				     max);
+	else if (r < 0 && r != -ENOENT)
+		jq_client_send_error(c, EINVAL, "list: invalid --%s (not UTF-8 text)", name);
+	return r < 0 && r != -ENOENT ? -EINVAL : r;
+}
+
 static int parse_filters(struct jq_client *c, const struct jq_msg *m, struct jq_store_page_query *q)
 {
 	const char *s;
 	int r;
 
-	if (jq_msg_get_str(m, JQ_T_TENANT, 64, &s) == 0)
+	r = get_filter(c, m, JQ_T_TENANT, 64, "tenant", &s);
+	if (r == 0)
 		q->tenant = s;
-	if (jq_msg_get_str(m, JQ_T_STATE, 32, &s) == 0) {
+	else if (r != -ENOENT)
+		return r;
+	r = get_filter(c, m, JQ_T_STATE, 32, "state", &s);
+	if (r == 0) {
 		enum jq_job_state st;
 		if (jq_job_state_from_string(s, &st) < 0) {
 			jq_client_send_error(c, EINVAL, "unknown state '%s'", s);
 			return -EINVAL;
 		}
 		q->state = (int)st;
+	} else if (r != -ENOENT) {
+		return r;
 	}
-	if (jq_msg_get_str(m, JQ_T_USER, 256, &s) == 0) {
+	r = get_filter(c, m, JQ_T_USER, 256, "user", &s);
+	if (r == 0) {
 		struct passwd pw, *pwr = NULL;
 		char buf[4096];
 		if (getpwnam_r(s, &pw, buf, sizeof(buf), &pwr) != 0 || !pwr) {
@@ -177,6 +201,8 @@ static int parse_filters(struct jq_client *c, const struct jq_msg *m, struct jq_
 			return -ENOENT;
 		}
 		q->uid = pw.pw_uid;
+	} else if (r != -ENOENT) {
+		return r;
 	}
 	r = jq_msg_get_i64(m, JQ_T_LIST_LIMIT, &q->limit);
 	if (r == -ENOENT) {

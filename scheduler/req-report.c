@@ -101,6 +101,9 @@ void jq_request_report(struct jq_client *c, const struct jq_msg *m)
 			REJECT(c, EACCES, "user '%s' is not a member of tenant '%s'", c->peer.user,
 			       q.tenant);
 		q.visible = visible;
+		/* in no tenant: nothing to read, and no row of the table is touched */
+		if (!visible || !*visible)
+			goto end;
 	}
 
 	r = jq_store_report(d->store, &q, send_row, c);
@@ -111,6 +114,7 @@ void jq_request_report(struct jq_client *c, const struct jq_msg *m)
 	if (r < 0)
 		REJECT(c, -r, "report: cannot read accounting: %s",
 		       r == -EOVERFLOW ? "a sum overflows 64 bits" : strerror(-r));
+end:
 	jq_msg_writer_begin(&w, JQ_REP_END);
 	jq_client_send(c, &w);
 	jq_client_done(c);

@@ -6,11 +6,15 @@
  * sum(), so a group is exactly the sum of its job rows; the client adds the
  * groups up for the totals.
  *
- * The statements are static text, one per grouping. The tenants a peer may
- * see are bound as one string, "\n" + names joined by "\n" + "\n", and
- * matched with instr(): a bound list instead of SQL built at run time.
+ * The statements are static text, one per grouping and per asker: root's
+ * reads every row; anyone else's binds the tenants they may see as one JSON
+ * array and matches them with `tenant IN (SELECT value FROM json_each(?4))`,
+ * which SQLite drives through accounting_tenant_finished: a request costs
+ * the rows of the asker's tenants, never the whole table (a bound list, no
+ * SQL built at run time).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,17 +33,31 @@
 
 /* finished_at is the time a row belongs to: a job counts when it ended. */
 #define REPORT_WHERE                                                                               \
-	"FROM accounting WHERE (?1 IS NULL OR finished_at >= ?1) "                                 \
-	"AND (?2 IS NULL OR finished_at < ?2) AND (?3 IS NULL OR tenant = ?3) "                    \
-	"AND (?4 IS NULL OR instr(?4, char(10) || tenant || char(10)) > 0) "
+	"(?1 IS NULL OR finished_at >= ?1) AND (?2 IS NULL OR finished_at < ?2) "                  \
+	"AND (?3 IS NULL OR tenant = ?3) "
 
-#define REPORT_SQL(key) "SELECT " key ", " REPORT_AGGREGATES REPORT_WHERE "GROUP BY 1 ORDER BY 1"
+#define REPORT_SQL(key, where)                                                                     \
+	"SELECT " key ", " REPORT_AGGREGATES "FROM accounting WHERE " where REPORT_WHERE           \
+	"GROUP BY 1 ORDER BY 1"
 
-static const char *const report_sql[_JQ_STORE_REPORT_BY_MAX] = {
-    [JQ_STORE_REPORT_BY_TENANT] = REPORT_SQL("tenant"),
-    [JQ_STORE_REPORT_BY_USER] = REPORT_SQL("user"),
-    [JQ_STORE_REPORT_BY_DAY] = REPORT_SQL("date(finished_at / 1000000, 'unixepoch')"),
-    [JQ_STORE_REPORT_BY_STATE] = REPORT_SQL("state"),
+/* the visible tenants as a JSON array of strings, walked through the index */
+#define REPORT_VISIBLE "tenant IN (SELECT value FROM json_each(?4)) AND "
+
+#define REPORT_KEY_DAY "date(finished_at / 1000000, 'unixepoch')"
+
+static const char *const report_sql[2][_JQ_STORE_REPORT_BY_MAX] = {
+    {
+	[JQ_STORE_REPORT_BY_TENANT] = REPORT_SQL("tenant", ""),
+	[JQ_STORE_REPORT_BY_USER] = REPORT_SQL("user", ""),
+	[JQ_STORE_REPORT_BY_DAY] = REPORT_SQL(REPORT_KEY_DAY, ""),
+	[JQ_STORE_REPORT_BY_STATE] = REPORT_SQL("state", ""),
+    },
+    {
+	[JQ_STORE_REPORT_BY_TENANT] = REPORT_SQL("tenant", REPORT_VISIBLE),
+	[JQ_STORE_REPORT_BY_USER] = REPORT_SQL("user", REPORT_VISIBLE),
+	[JQ_STORE_REPORT_BY_DAY] = REPORT_SQL(REPORT_KEY_DAY, REPORT_VISIBLE),
+	[JQ_STORE_REPORT_BY_STATE] = REPORT_SQL("state", REPORT_VISIBLE),
+    },
 };
 
 enum {
@@ -59,31 +77,58 @@ static void finalizep(sqlite3_stmt **st)
 	sqlite3_finalize(*st);
 }
 
-/* "\na\nb\n": the form the statement's instr() matches; "\n" for an empty list. */
+/* JSON string body of t, '"' and '\\' escaped (control bytes are refused before). */
+static size_t json_escape(const char *t, char *out)
+{
+	size_t n = 0;
+
+	for (; *t; t++) {
+		if (*t == '"' || *t == '\\') {
+			if (out)
+				out[n] = '\\';
+			n++;
+		}
+		if (out)
+			out[n] = *t;
+		n++;
+	}
+	return n;
+}
+
+static bool has_control(const char *t)
+{
+	for (; *t; t++)
+		if ((unsigned char)*t < 0x20)
+			return true;
+	return false;
+}
+
+/* ["a","b"]: the array the statement's json_each() walks; "[]" for an empty list. */
 static int visible_encode(char *const *v, char **ret)
 {
-	size_t total = 2, n = 0;
+	size_t total = 3, n = 0;
 	char *buf, *p;
 
 	for (char *const *t = v; *t; t++) {
 		size_t l = strlen(*t);
 
-		if (++n > REPORT_MAX_VISIBLE || l == 0 || l > REPORT_MAX_TENANT || strchr(*t, '\n'))
+		if (++n > REPORT_MAX_VISIBLE || l == 0 || l > REPORT_MAX_TENANT || has_control(*t))
 			return -EINVAL;
-		total += l + 1;
+		total += json_escape(*t, NULL) + 3;
 	}
 	buf = malloc(total);
 	if (!buf)
 		return -ENOMEM;
 	p = buf;
-	*p++ = '\n';
+	*p++ = '[';
 	for (char *const *t = v; *t; t++) {
-		size_t l = strlen(*t);
-
-		memcpy(p, *t, l);
-		p += l;
-		*p++ = '\n';
+		if (t != v)
+			*p++ = ',';
+		*p++ = '"';
+		p += json_escape(*t, p);
+		*p++ = '"';
 	}
+	*p++ = ']';
 	*p = '\0';
 	*ret = buf;
 	return 0;
@@ -115,7 +160,7 @@ int jq_store_report(struct jq_store *s, const struct jq_store_report_query *q,
 			return r;
 	}
 
-	rc = sqlite3_prepare_v2(s->db, report_sql[q->by], -1, &st, NULL);
+	rc = sqlite3_prepare_v2(s->db, report_sql[!!visible][q->by], -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return jq_store_errno(s->db, rc);
 	if ((r = jq_store_bind_opt(st, 1, q->since)) < 0 ||
@@ -123,9 +168,8 @@ int jq_store_report(struct jq_store *s, const struct jq_store_report_query *q,
 		return r;
 	rc = q->tenant ? sqlite3_bind_text(st, 3, q->tenant, -1, SQLITE_STATIC)
 		       : sqlite3_bind_null(st, 3);
-	if (rc == SQLITE_OK)
-		rc = visible ? sqlite3_bind_text(st, 4, visible, -1, SQLITE_STATIC)
-			     : sqlite3_bind_null(st, 4);
+	if (rc == SQLITE_OK && visible)
+		rc = sqlite3_bind_text(st, 4, visible, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK)
 		return jq_store_errno(s->db, rc);
 
@@ -150,4 +194,28 @@ int jq_store_report(struct jq_store *s, const struct jq_store_report_query *q,
 	if (rc != SQLITE_DONE)
 		return report_errno(s, rc);
 	return 0;
+}
+
+int jq_store_report_explain(struct jq_store *s, enum jq_store_report_by by, bool visible,
+			    void (*cb)(const char *detail, void *u), void *userdata)
+{
+	_cleanup_(finalizep) sqlite3_stmt *st = NULL;
+	_cleanup_free_ char *sql = NULL;
+	int rc;
+
+	if (!s || !cb || (unsigned)by >= _JQ_STORE_REPORT_BY_MAX)
+		return -EINVAL;
+	sql = jq_asprintf("EXPLAIN QUERY PLAN %s", report_sql[visible][by]);
+	if (!sql)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return jq_store_errno(s->db, rc);
+	/* columns: id, parent, notused, detail */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *d = sqlite3_column_text(st, 3);
+
+		cb(d ? (const char *)d : "", userdata);
+	}
+	return rc == SQLITE_DONE ? 0 : jq_store_errno(s->db, rc);
 }

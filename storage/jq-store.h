@@ -252,6 +252,13 @@ int jq_store_report(struct jq_store *s, const struct jq_store_report_query *q,
 		    void *userdata);
 
 /*
+ * For the EXPLAIN QUERY PLAN test: cb with each plan line of the report
+ * statement for by, root's (visible false) or a member's (visible true).
+ */
+int jq_store_report_explain(struct jq_store *s, enum jq_store_report_by by, bool visible,
+			    void (*cb)(const char *detail, void *u), void *userdata);
+
+/*
  * Retention, step 1: the ids of up to max finished jobs with finished_at <
  * before, oldest first, into ids (room for max). Skips a job that a waiting
  * job depends on, and the job with the highest id (SQLite hands out

@@ -5,13 +5,23 @@
   list-time SOCK                     one LIST: prints seconds, rows, env and argv bytes
   hammer SOCK N READY STOP           N connections LIST in a loop until STOP exists;
                                      READY is created once all of them are under way
-  probe SOCK ROUNDS ID               the slowest of ROUNDS SHOW ID requests, seconds
+  probe SOCK ROUNDS ID [LIMIT]       the slowest of ROUNDS SHOW ID requests, seconds;
+                                     one slower than LIMIT seconds ends it early
   after SOCK TENANT TAG ID           SUBMIT with --after (TAG 27) or --after-any
                                      (61) ID: prints "errno<TAB>message" with ID
                                      replaced by "ID"
   number SOCK TENANT CWD TAG VALUE   SUBMIT of `true` with the integer field TAG =
                                      VALUE, as no CLI would send it: prints
                                      "errno<TAB>message" or "accepted<TAB>ID"
+  list-filter SOCK TAG VALUE         a LIST with field TAG = VALUE (bytes given as
+                                     a Python literal, e.g. b'h'*33): prints
+                                     "errno<TAB>message" or "rows N"
+  report-time SOCK ROUNDS            the median of ROUNDS REPORTs, seconds, and
+                                     the groups of the last
+  report-flood SOCK N READY STOP     N connections send 64 pipelined REPORTs and read
+                                     the answers, in a loop until STOP exists; READY
+                                     is created once every first batch is sent; any
+                                     row in an answer is an error
 """
 import os
 import socket
@@ -20,7 +30,7 @@ import sys
 import threading
 import time
 
-REQ_SUBMIT, REQ_LIST, REQ_SHOW = 1, 2, 3
+REQ_SUBMIT, REQ_LIST, REQ_SHOW, REQ_REPORT = 1, 2, 3, 10
 REP_ERROR, REP_JOB, REP_END = 100, 101, 103
 T_ID, T_TENANT, T_ARGV, T_ENV, T_CWD, T_HOLD = 1, 2, 23, 24, 25, 28
 T_ERRNO, T_MESSAGE = 36, 37
@@ -124,11 +134,14 @@ def hammer(path, n, ready, stop):
         t.join()
 
 
-def probe(path, rounds, job):
-    """The slowest of rounds SHOW requests of one job, in seconds."""
+def probe(path, rounds, job, limit=None):
+    """The slowest of rounds SHOW requests of one job, in seconds; the
+    first slower than limit ends the probe early."""
     s = connect(path)
     worst = 0.0
     for _ in range(rounds):
+        if limit is not None and worst >= limit:
+            break
         t = time.monotonic()
         s.sendall(frame(REQ_SHOW, field(T_ID, int(job))))
         typ, f = read_frame(s)
@@ -164,6 +177,62 @@ def number(path, tenant, cwd, tag, value):
     print("%d\t%s" % (struct.unpack(">q", f[T_ERRNO][0])[0], f[T_MESSAGE][0].decode()))
 
 
+def list_filter(path, tag, value):
+    s = connect(path)
+    s.sendall(frame(REQ_LIST, field(int(tag), eval(value))))
+    rows = 0
+    while True:
+        typ, f = read_frame(s)
+        if typ == REP_ERROR:
+            err = struct.unpack(">q", f[T_ERRNO][0])[0]
+            print("%d\t%s" % (err, f[T_MESSAGE][0].decode(errors="replace")))
+            return
+        if typ == REP_END:
+            print("rows %d" % rows)
+            return
+        rows += 1
+
+
+def report_once(s):
+    """One REPORT (by tenant) on s: its rows."""
+    s.sendall(frame(REQ_REPORT))
+    rows = []
+    while True:
+        typ, f = read_frame(s)
+        if typ == REP_ERROR:
+            sys.exit("report: %s" % f[T_MESSAGE][0].decode())
+        if typ == REP_END:
+            return rows
+        rows.append(f)
+
+
+def report_time(path, rounds):
+    s = connect(path)
+    times = []
+    for _ in range(rounds):
+        t = time.monotonic()
+        rows = report_once(s)
+        times.append(time.monotonic() - t)
+    times.sort()
+    print("%.4f %d" % (times[len(times) // 2], len(rows)))
+
+
+def report_flood(path, n, ready, stop):
+    conns = [connect(path) for _ in range(n)]
+    first = True
+    while not os.path.exists(stop):
+        for c in conns:
+            c.sendall(frame(REQ_REPORT) * 64)
+        if first:
+            open(ready, "w").close()
+            first = False
+        for c in conns:
+            for _ in range(64):
+                typ, f = read_frame(c)
+                if typ != REP_END:
+                    sys.exit("report-flood: answer %d, not an empty report" % typ)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "submit-big":
@@ -173,11 +242,18 @@ def main():
     elif cmd == "hammer":
         hammer(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     elif cmd == "probe":
-        probe(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        probe(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+              float(sys.argv[5]) if len(sys.argv) > 5 else None)
     elif cmd == "after":
         after(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif cmd == "number":
         number(*sys.argv[2:7])
+    elif cmd == "list-filter":
+        list_filter(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "report-time":
+        report_time(sys.argv[2], int(sys.argv[3]))
+    elif cmd == "report-flood":
+        report_flood(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     else:
         sys.exit(__doc__)
 

@@ -516,6 +516,60 @@ static void test_report_overflow(void **state)
 	assert_int_equal(jq_store_report(fx->s, &q, stop_cb, &calls), -EOVERFLOW);
 }
 
+static void plan_line(const char *detail, void *u)
+{
+	char *buf = u;
+
+	strncat(buf, detail, 4096 - strlen(buf) - 2);
+	strcat(buf, "\n");
+}
+
+/*
+ * A member's report reads its tenants' rows through accounting_tenant_finished,
+ * never the whole table; tenant names with '"' and '\\' are matched exactly.
+ */
+static void test_report_plan(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t now = jq_now_usec();
+	struct seed a = {"q\"t\\x",
+			 "alice",
+			 NULL,
+			 now - 3 * SEC,
+			 now - 2 * SEC,
+			 now - SEC,
+			 JQ_JOB_SUCCEEDED,
+			 {5, 0, 0, 0, 0, -1, -1},
+			 -1,
+			 0};
+	struct seed b = a;
+	char *vis_q[] = {"q\"t\\x", NULL}, *vis_near[] = {"q\"t\\", "q", NULL};
+
+	open_both(fx);
+	for (int by = 0; by < _JQ_STORE_REPORT_BY_MAX; by++) {
+		char plan[4096] = "";
+
+		assert_int_equal(jq_store_report_explain(fx->s, by, true, plan_line, plan), 0);
+		print_message("report by %d, member's plan:\n%s", by, plan);
+		assert_non_null(
+		    strstr(plan, "SEARCH accounting USING INDEX accounting_tenant_finished"));
+		assert_null(strstr(plan, "SCAN accounting"));
+	}
+	b.tenant = "q";
+	seed_job(fx->s, &a);
+	seed_job(fx->s, &b);
+	seed_job(fx->s, &b);
+	struct seed seeds[] = {a, b, b};
+	for (int by = 0; by < _JQ_STORE_REPORT_BY_MAX; by++) {
+		struct jq_store_report_query q = {
+		    .by = by, .since = -1, .until = -1, .visible = vis_q};
+
+		check_report(fx->s, seeds, 3, &q);
+		q.visible = vis_near;
+		check_report(fx->s, seeds, 3, &q);
+	}
+}
+
 /* 5. The queries of docs/accounting.md, run as written on a seeded file. */
 
 struct doc_query {
@@ -724,6 +778,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_one_row_per_job, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_report_sums, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_report_overflow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_report_plan, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_documented_queries, setup, teardown),
 	};
 
