@@ -58,7 +58,10 @@ id=$("$JOBQ" submit --tenant acme --name burn --json -- python3 "$JQ_WORK/burn.p
 assert_exit 0 "$JOBQ" wait "$id"
 own=$("$JOBQ" logs "$id")
 cpu=$(($(acct "$id" cpu_user_usec) + $(acct "$id" cpu_system_usec)))
-within "cpu of a 1 s burn" "$cpu" "$own" 5
+# The job's own CPU plus its setup in the cgroup (see test-cgroup-acct.sh):
+# never less, at most 5% + 50 ms more.
+[ "$cpu" -ge $((own - own / 100)) ] || fail "cpu of a 1 s burn: $cpu below its own $own"
+[ "$cpu" -le $((own + own / 20 + 50000)) ] || fail "cpu of a 1 s burn: $cpu above its own $own + 5% + 50 ms"
 [ "$cpu" -ge 900000 ] || fail "cpu of a 1 s burn: only $cpu usec"
 pass "CPU of a 1 s burn: $cpu usec recorded, $own usec measured by the job"
 
@@ -92,7 +95,13 @@ assert_exit 0 "$JOBQ" wait "$id"
 own=$("$JOBQ" logs "$id")
 cpu=$(($(acct "$id" cpu_user_usec) + $(acct "$id" cpu_system_usec)))
 [ "$own" -ge 900000 ] || fail "children burnt only $own usec (is the orphan counted?)"
-within "cpu of a job whose children exited" "$cpu" "$own" 5
+# The cgroup counts what the job's processes measured of themselves plus
+# what ran in it besides (the sandbox's init, the setup before exec, three
+# python starts): 1-3% more on an idle host, 68 ms (5.6%) more in an ASan
+# build beside a loaded suite. So never less, and at most 5% + 100 ms more.
+echo "cpu of a job whose children exited: $cpu usec, its processes measured $own"
+[ "$cpu" -ge $((own - own / 100)) ] || fail "cpu of a job whose children exited: $cpu below their own $own"
+[ "$cpu" -le $((own + own / 20 + 100000)) ] || fail "cpu of a job whose children exited: $cpu above their own $own + 5% + 100 ms"
 pass "children's CPU counted: $cpu usec recorded, $own usec measured"
 
 # Peak memory: 200 MiB touched; the job reports its own peak (ru_maxrss).
