@@ -535,7 +535,6 @@ static void on_frame_timer(uv_timer_t *t)
 	}
 }
 
-/* Writes what waited for the batch's commit, in order. */
 /*
  * While a request is in progress (a WAIT or LOGS --follow on a held job
  * may last days) or replies are unread, the socket is not read, so a
@@ -565,6 +564,7 @@ static void on_peer_timer(uv_timer_t *t)
 	}
 }
 
+/* Writes what waited for the batch's commit, in order. */
 static void deferred_flush(struct jq_client *c)
 {
 	struct write_req *wr = c->deferred, *next;
