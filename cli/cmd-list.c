@@ -9,7 +9,7 @@
 #define CLI_LIST_MAX	 1000000
 #define CLI_MAX_USERNAME 256
 /* The daemon's page: --limit, newest first (hostile queries, issue 11). */
-#define CLI_LIST_MAX_LIMIT     10000
+#define CLI_LIST_MAX_LIMIT 10000
 
 struct job_list {
 	struct cli_job *jobs;

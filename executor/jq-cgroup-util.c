@@ -4,6 +4,7 @@
  * cgroup files below directory fds, killing a cgroup's processes and
  * removing its directories.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -247,4 +248,86 @@ int jq_cg_set_rmdir(struct jq_cg_set *s)
 		}
 	}
 	return r;
+}
+
+/* "MAJ:MIN\n" of a dev file, both numbers checked. */
+static int read_dev(int dfd, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = JQ_RETRY_EINTR(openat(dfd, "dev", O_RDONLY | O_CLOEXEC));
+	unsigned maj, min;
+	char tail;
+	ssize_t k;
+
+	if (fd < 0)
+		return -errno;
+	k = JQ_RETRY_EINTR(read(fd, buf, size - 1));
+	if (k < 0)
+		return -errno;
+	buf[k] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (sscanf(buf, "%u:%u%c", &maj, &min, &tail) != 2)
+		return -EBADMSG;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int jq_cg_block_devices(const char *sys_block, char ***ret)
+{
+	_cleanup_strv_ char **devs = calloc(1, sizeof(char *));
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0;
+	int r = 0;
+
+	if (!devs)
+		return -ENOMEM;
+	d = opendir(sys_block);
+	if (!d) {
+		/* No sysfs: no device to cap. */
+		if (errno != ENOENT)
+			return -errno;
+		*ret = TAKE_PTR(devs);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		_cleanup_close_ int fd = -1;
+		char dev[32];
+		char **nd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* No device link: virtual (loop, ram, zram, dm), not hardware. */
+		if (fd < 0 || faccessat(fd, "device", F_OK, 0) < 0 ||
+		    read_dev(fd, dev, sizeof(dev)) < 0)
+			continue;
+		if (n == JQ_CG_MAX_DEVS) {
+			r = -E2BIG;
+			break;
+		}
+		nd = realloc(devs, (n + 2) * sizeof(char *));
+		if (!nd) {
+			r = -ENOMEM;
+			break;
+		}
+		devs = nd;
+		devs[n] = strdup(dev);
+		devs[n + 1] = NULL;
+		if (!devs[n]) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
+	/* Sorted: the same order on every apply, in logs and in tests. */
+	qsort(devs, n, sizeof(char *), cmp_str);
+	*ret = TAKE_PTR(devs);
+	return 0;
 }

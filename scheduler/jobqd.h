@@ -286,6 +286,11 @@ struct jq_limits jq_runner_effective_limits(const struct jq_job *j,
 					    const struct jq_tenant_config *t);
 /* Starts a queued job: effective limits, run directory, spec, jobq-exec. */
 int jq_runner_start(struct jq_daemon *d, struct jq_job *j);
+/* job-spec.c: what jobq-exec is told besides the command (allocated; NULL/-ENOMEM) */
+char **jq_runner_job_env(const struct jq_job *j);
+int jq_runner_sandbox_spec(struct jq_daemon *d, const struct jq_tenant_config *t,
+			   struct jq_exec_sandbox *sb);
+int64_t jq_runner_job_nproc(const struct jq_limits *eff, const struct jq_tenant_config *t);
 int jq_runner_cancel(struct jq_daemon *d, int64_t id, const char *reason);
 /* Closes the handles of all runs without touching their helpers. */
 void jq_runner_forget_all(struct jq_daemon *d);

@@ -380,120 +380,6 @@ static void fail_start(struct jq_daemon *d, int64_t id, const char *reason)
 	jq_requests_job_ended(d, id);
 }
 
-/*
- * The job's environment: the submitted one, with JOBQ_JOB_ID and
- * JOBQ_TENANT set by us (a submitted value of those is replaced).
- */
-static char **job_env(const struct jq_job *j)
-{
-	size_t n = jq_strv_length(j->env), k = 0;
-	_cleanup_strv_ char **env = calloc(n + 3, sizeof(char *));
-
-	if (!env)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!strncmp(j->env[i], "JOBQ_JOB_ID=", 12) ||
-		    !strncmp(j->env[i], "JOBQ_TENANT=", 12))
-			continue;
-		env[k] = strdup(j->env[i]);
-		if (!env[k++])
-			return NULL;
-	}
-	env[k] = jq_asprintf("JOBQ_JOB_ID=%" PRId64, j->id);
-	if (!env[k++])
-		return NULL;
-	env[k] = jq_asprintf("JOBQ_TENANT=%s", j->tenant);
-	if (!env[k++])
-		return NULL;
-	return TAKE_PTR(env);
-}
-
-/*
- * One of jobqd's own paths with its directory's symlinks resolved (as
- * /var/run -> /run), plus suffix: jobq-exec resolves the paths it hides
- * without following symlinks, so a configured path through a compatibility
- * link would fail every job. These directories are the administrator's and
- * root's, so resolving them here follows nothing a user controls. The
- * whole path if it exists, else its directory; the path as configured when
- * neither resolves (then the helper reports it).
- */
-static char *own_path(const char *path, const char *suffix)
-{
-	_cleanup_free_ char *dir = strdup(path);
-	_cleanup_free_ char *real = NULL;
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-
-	real = realpath(path, NULL);
-	if (real)
-		return jq_asprintf("%s%s", real, suffix);
-	if (!slash || slash == dir)
-		return jq_asprintf("%s%s", path, suffix);
-	*slash = '\0';
-	real = realpath(dir, NULL);
-	if (!real)
-		return jq_asprintf("%s%s", path, suffix);
-	return jq_asprintf("%s/%s%s", strcmp(real, "/") == 0 ? "" : real, slash + 1, suffix);
-}
-
-/*
- * sandbox (issue 4): what the job may see. jobq's own database (with its
- * WAL and shared-memory files), socket, config file and state directory
- * (every job's logs and records) are hidden, then the tenant's hide_paths;
- * ro_paths and rw_paths are the tenant's (borrowed, not copied). Only the
- * hidden list is allocated here.
- */
-static int sandbox_spec(struct jq_daemon *d, const struct jq_tenant_config *t,
-			struct jq_exec_sandbox *sb)
-{
-	const struct jq_config *c = d->config;
-	size_t n = t ? jq_strv_length(t->hide_paths) : 0, k = 0;
-	char **hide = calloc(n + 7, sizeof(char *));
-
-	if (!hide)
-		return -ENOMEM;
-	hide[k++] = own_path(c->database, "");
-	hide[k++] = own_path(c->database, "-wal");
-	hide[k++] = own_path(c->database, "-shm");
-	hide[k++] = own_path(c->socket, "");
-	hide[k++] = own_path(c->path, "");
-	hide[k++] = own_path(c->state_dir, "");
-	for (size_t i = 0; i < n; i++)
-		hide[k++] = strdup(t->hide_paths[i]);
-	for (size_t i = 0; i < k; i++)
-		if (!hide[i]) {
-			for (size_t f = 0; f < k; f++)
-				free(hide[f]);
-			free(hide);
-			return -ENOMEM;
-		}
-	*sb = (struct jq_exec_sandbox){
-	    .hide_paths = hide,
-	    .ro_paths = t ? t->ro_paths : NULL,
-	    .rw_paths = t ? t->rw_paths : NULL,
-	    .tmp_size = t ? t->tmp_size : JQ_EXEC_TMP_SIZE_DEFAULT,
-	    .nofile = t ? t->nofile : JQ_EXEC_NOFILE_DEFAULT,
-	    .network =
-		t && t->network == JQ_NETWORK_HOST ? JQ_EXEC_NETWORK_HOST : JQ_EXEC_NETWORK_NONE,
-	    .seccomp = c->seccomp != JQ_SECCOMP_OFF,
-	};
-	return 0;
-}
-
-/*
- * RLIMIT_NPROC of a job (docs/sandbox.md): its pids limit, else its
- * tenant's pids_max, else a default. The kernel counts it per uid in the
- * job's own user namespace, so it holds one job's fork bomb also without
- * cgroups, and jobs of one user do not share it.
- */
-static int64_t job_nproc(const struct jq_limits *eff, const struct jq_tenant_config *t)
-{
-	if (eff->pids != JQ_LIMIT_UNSET)
-		return eff->pids;
-	if (t && t->pids_max != JQ_LIMIT_UNSET)
-		return t->pids_max;
-	return JQ_EXEC_NPROC_DEFAULT;
-}
-
 int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 {
 	const struct jq_tenant_config *t = jq_config_tenant(d->config, j->tenant);
@@ -547,7 +433,7 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 
 	spec.job_id = j->id;
 	spec.argv = j->argv;
-	env = job_env(j);
+	env = jq_runner_job_env(j);
 	if (!env) {
 		run_free(run);
 		(void)jq_cg_job_remove(d->cg, j->tenant, j->id);
@@ -563,8 +449,8 @@ int jq_runner_start(struct jq_daemon *d, struct jq_job *j)
 	spec.kill_grace_usec = d->config->kill_grace_usec;
 	spec.cgroup_mode = jq_cg_mode(d->cg);
 	spec.cgroup_paths = cg_paths;
-	r = sandbox_spec(d, t, &spec.sandbox);
-	spec.sandbox.nproc = job_nproc(&eff, t);
+	r = jq_runner_sandbox_spec(d, t, &spec.sandbox);
+	spec.sandbox.nproc = jq_runner_job_nproc(&eff, t);
 	if (r < 0)
 		err = strdup("out of memory");
 	if (r >= 0)

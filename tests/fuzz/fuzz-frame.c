@@ -113,7 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			got++;
 		}
 		/* Pending: exactly what was fed and not taken as a frame. */
-		if (jq_framer_pending(&f) != off - (got ? refs[got - 1].off + refs[got - 1].len : 0))
+		if (jq_framer_pending(&f) !=
+		    off - (got ? refs[got - 1].off + refs[got - 1].len : 0))
 			abort();
 	}
 	if (got != n_refs)

@@ -365,11 +365,15 @@ static void test_log_escape(void **state)
 	    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0,
 	     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
 	    /* C1 controls, even well encoded: U+009B is CSI */
-	    {"\xc2\x9b" "2J", 0, "\\xc2\\x9b2J"},
+	    {"\xc2\x9b"
+	     "2J",
+	     0, "\\xc2\\x9b2J"},
 	    {"\xc2\x85", 0, "\\xc2\\x85"},
 	    {"\xc2\xa0", 0, "\xc2\xa0"},
 	    /* line separators, bidi overrides and isolates */
-	    {"a\xe2\x80\xa8" "b", 0, "a\\xe2\\x80\\xa8b"},
+	    {"a\xe2\x80\xa8"
+	     "b",
+	     0, "a\\xe2\\x80\\xa8b"},
 	    {"\xe2\x80\xae", 0, "\\xe2\\x80\\xae"},
 	    {"\xe2\x81\xa6", 0, "\\xe2\\x81\\xa6"},
 	    /* invalid UTF-8: raw C1 byte, stray continuation, overlong, surrogate, cut, too big */

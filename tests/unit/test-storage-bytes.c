@@ -167,17 +167,18 @@ static void test_migrate_v3(void **state)
 	q_exec(db, "BEGIN");
 	q_exec(db, schema_v3);
 	/* argv 'sh\0-c\0x\0' (8 bytes), env 'K=V\0' (4 bytes) */
-	q_exec(db, "INSERT INTO jobs (id, tenant, user, uid, argv, env, cwd, state, submitted_at, "
-		   "started_at, finished_at, exit_code) VALUES "
-		   "(1, 'acme', 'alice', 1000, x'7368002d63007800', x'4b3d5600', '/w', 'succeeded', "
-		   "1000, 2000, 3000, 0), "
-		   "(2, 'acme', 'alice', 1000, x'7368002d63007800', x'4b3d5600', '/w', 'running', "
-		   "1000, 2000, NULL, NULL), "
-		   "(3, 'acme', 'bob', 1001, x'7400', x'4b3d5600', '/w', 'queued', 4000, NULL, "
-		   "NULL, NULL), "
-		   "(4, 'beta', 'bob', 1001, x'7400', NULL, '/', 'held', 5000, NULL, NULL, NULL), "
-		   "(5, 'beta', 'bob', 1001, x'7400', x'4b3d5600', '/', 'starting', 5000, NULL, "
-		   "NULL, NULL)");
+	q_exec(db,
+	       "INSERT INTO jobs (id, tenant, user, uid, argv, env, cwd, state, submitted_at, "
+	       "started_at, finished_at, exit_code) VALUES "
+	       "(1, 'acme', 'alice', 1000, x'7368002d63007800', x'4b3d5600', '/w', 'succeeded', "
+	       "1000, 2000, 3000, 0), "
+	       "(2, 'acme', 'alice', 1000, x'7368002d63007800', x'4b3d5600', '/w', 'running', "
+	       "1000, 2000, NULL, NULL), "
+	       "(3, 'acme', 'bob', 1001, x'7400', x'4b3d5600', '/w', 'queued', 4000, NULL, "
+	       "NULL, NULL), "
+	       "(4, 'beta', 'bob', 1001, x'7400', NULL, '/', 'held', 5000, NULL, NULL, NULL), "
+	       "(5, 'beta', 'bob', 1001, x'7400', x'4b3d5600', '/', 'starting', 5000, NULL, "
+	       "NULL, NULL)");
 	q_exec(db, "INSERT INTO job_deps (job_id, dep_id) VALUES (3, 2)");
 	q_exec(db, "UPDATE jobs SET deps_pending = 1 WHERE id = 3");
 	q_exec(db, "INSERT INTO accounting (job_id, tenant, user, uid, state, exit_code, "
