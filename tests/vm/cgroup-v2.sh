@@ -64,6 +64,48 @@ info() {
 	echo "info: $*"
 }
 
+# progress WHAT: what the run is doing now, for the watchdog.
+progress() {
+	echo "$(now_cs) $1" >/tmp/jqvm-progress
+}
+
+# What every process is doing, the daemons' logs and the kernel's recent
+# messages (hung tasks, stalls): printed when the run stalls.
+dump_state() {
+	echo "--- guest state ---"
+	for ds_d in /proc/[0-9]*; do
+		ds_c=$({ tr '\0' ' ' <"$ds_d/cmdline"; } 2>/dev/null)
+		[ -n "$ds_c" ] || continue
+		ds_s=$(sed 's/^[0-9]* (.*) \([A-Z]\) .*/\1/' "$ds_d/stat" 2>/dev/null)
+		echo "pid ${ds_d#/proc/} state $ds_s wchan $(cat "$ds_d/wchan" 2>/dev/null): $ds_c"
+		case $ds_c in
+		*jobq*) sed 's/^/    /' "$ds_d/stack" 2>/dev/null ;;
+		esac
+	done
+	for ds_l in /var/lib/jqvm-*/jobqd.log; do
+		[ -f "$ds_l" ] && echo "$ds_l:" && tail -n 30 "$ds_l" | sed 's/^/   | /'
+	done
+	echo "dmesg:"
+	dmesg | tail -n 40 | sed 's/^/   | /'
+	echo "--- end of guest state ---"
+}
+
+# watchdog SECONDS: when one step (a case, a daemon's start) runs longer
+# than SECONDS, prints the guest's state and ends the run as failed; the
+# longest case takes ~7 s under TCG.
+watchdog() {
+	while sleep 5; do
+		[ -f /tmp/jqvm-progress ] || continue
+		read -r wd_t wd_what </tmp/jqvm-progress
+		[ $(($(now_cs) - wd_t)) -gt $(($1 * 100)) ] || continue
+		echo "FAIL: $wd_what: no progress for $1 s"
+		dump_state
+		echo "JQVM-RESULT: FAIL (stalled in $wd_what)"
+		sync
+		poweroff -f
+	done
+}
+
 # run_case NAME DESCRIPTION: runs case_NAME in a subshell and counts it.
 run_case() {
 	if [ -n "$ONLY" ]; then
@@ -73,6 +115,7 @@ run_case() {
 		esac
 	fi
 	rc_start=$(now_cs)
+	progress "$1"
 	if (case_"$1"); then
 		echo "ok: $1: $2 ($(($(now_cs) - rc_start))0 ms)"
 		PASSED=$((PASSED + 1))
@@ -178,6 +221,7 @@ start_daemon() {
 	D=/var/lib/jqvm-$NAME
 	mkdir -p "$D" "$CG$SVC"
 	export JOBQ_CONFIG=$D/jobq.ini
+	progress "start_daemon $NAME"
 	cat >"$JOBQ_CONFIG" <<EOF
 [daemon]
 socket = /run/jqvm-$NAME.sock
@@ -610,6 +654,8 @@ case_doctor() {
 echo "jqvm: $(nproc) CPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo) RAM, controllers: $(cat $CG/cgroup.controllers)"
 mkdir -p "$WORK"
 chmod 1777 "$WORK"
+watchdog "${JQVM_STALL:-240}" &
+WATCHDOG=$!
 cd "$WORK" || exit 1
 
 CASES_V2="daemon_delegation tenant_limits job_cgroup oom cpu_max pids_max cancel accounting io weights jobs_removed restart"
@@ -652,6 +698,7 @@ else
 fi
 
 # Whatever the daemons left, the run ends with the hierarchy as it started.
+progress cleanup
 tree_ok=1
 for s in /jobq.service /jobq-auto.service; do
 	if [ -d "$CG$s" ]; then
@@ -668,6 +715,7 @@ else
 	FAILED_NAMES="$FAILED_NAMES cleanup"
 fi
 
+kill "$WATCHDOG" 2>/dev/null
 if [ $FAILED -gt 0 ]; then
 	echo "jqvm: failed:$FAILED_NAMES"
 	echo "--- last jobqd log lines ---"
